@@ -1,0 +1,186 @@
+"""The main job: collect every target, store the snapshots, evaluate, score, report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from auditor import __version__
+from auditor.aws.session import CallRecorder, SessionFactory, error_code, error_message
+from auditor.checks import default_registry
+from auditor.checks.engine import Engine
+from auditor.checks.model import Result, Severity, Status
+from auditor.checks.score import failures_at_or_above, score
+from auditor.collect.estate import Target, UnitResult, collect_estate
+from auditor.config import LoadedConfig
+from auditor.errors import AuditorError, ConfigError
+from auditor.inventory import Inventory, ScopeStatus
+from auditor.store.db import Store
+
+logger = logging.getLogger(__name__)
+
+
+class ExitCode:
+    CLEAN = 0
+    FAILURES = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    RUNTIME = 4
+
+
+class CallerUnknownError(AuditorError):
+    """The caller's identity could not be read, so no account can be audited."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    exit_code: int
+    score: float | None
+    coverage: float | None
+    results: list[Result]
+    report_path: Path | None
+    incomplete_reasons: list[str]
+
+
+def exit_code_for(results: list[Result], incomplete: bool, fail_on: Severity) -> int:
+    """Return the highest applicable exit code: 3 incomplete, 1 failures, else 0."""
+    if incomplete:
+        return ExitCode.INCOMPLETE
+    if failures_at_or_above(results, fail_on):
+        return ExitCode.FAILURES
+    return ExitCode.CLEAN
+
+
+def resolve_targets(config: LoadedConfig, factory: SessionFactory, caller_account: str) -> list[Target]:
+    audit = config.settings.audit
+    accounts = audit.accounts or [caller_account]
+    regions = audit.regions or ([factory.default_region] if factory.default_region else [])
+    if not regions:
+        raise ConfigError(
+            f"no region to audit: {config.path} sets no audit.regions and the AWS session has no default region",
+            hint="set audit.regions in the config or AWS_REGION in the environment",
+        )
+    return [Target(a, r) for a in dict.fromkeys(accounts) for r in dict.fromkeys(regions)]
+
+
+def run_audit(
+    config: LoadedConfig,
+    store: Store,
+    *,
+    report_dir: Path | None = None,
+    session: boto3.Session | None = None,
+    on_unit: Callable[[UnitResult], None] | None = None,
+    render: Callable[[Store, int, Path], Path] | None = None,
+) -> RunOutcome:
+    """Audit every configured account and region and store one complete run."""
+    settings = config.settings
+    recorder = CallRecorder()
+    factory = SessionFactory(
+        recorder,
+        role_name=settings.audit.role_name,
+        external_id=settings.audit.external_id,
+        max_pool_connections=max(10, settings.audit.repository_workers * 2),
+        base_session=session,
+    )
+    try:
+        caller = factory.caller()
+    except NoCredentialsError as exc:
+        raise CallerUnknownError(
+            "no AWS credentials found", hint="configure credentials as for the AWS CLI (AWS_PROFILE, role, ...)"
+        ) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise CallerUnknownError(
+            f"sts:GetCallerIdentity failed with {error_code(exc)}: {error_message(exc)}",
+            hint="check the credentials and the endpoint",
+        ) from exc
+    targets = resolve_targets(config, factory, caller.account)
+
+    run_id = store.start_run(tool_version=__version__, config_sha256=config.sha256)
+    logger.info("run=%d started caller=%s targets=%d", run_id, caller.arn, len(targets))
+    try:
+        store.set_caller(run_id, caller.arn, caller.account)
+        outcome = _collect_and_evaluate(config, store, run_id, factory, targets, on_unit)
+    except BaseException as exc:
+        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    report_path = None
+    if render is not None and report_dir is not None:
+        report_path = render(store, run_id, report_dir)
+    return RunOutcome(
+        run_id=run_id,
+        exit_code=outcome.exit_code,
+        score=outcome.score,
+        coverage=outcome.coverage,
+        results=outcome.results,
+        report_path=report_path,
+        incomplete_reasons=outcome.incomplete_reasons,
+    )
+
+
+def _collect_and_evaluate(
+    config: LoadedConfig,
+    store: Store,
+    run_id: int,
+    factory: SessionFactory,
+    targets: list[Target],
+    on_unit: Callable[[UnitResult], None] | None,
+) -> RunOutcome:
+    settings = config.settings
+    started = time.monotonic()
+    scope = []
+    snapshots = []
+    for unit in collect_estate(
+        factory,
+        targets,
+        max_workers=settings.audit.max_workers,
+        repository_workers=settings.audit.repository_workers,
+        on_unit=on_unit,
+    ):
+        store.save_unit(run_id, unit.scope, unit.snapshots, unit.errors)
+        scope.append(unit.scope)
+        snapshots.extend(unit.snapshots)
+    store.save_calls(run_id, factory.recorder.summary(), factory.recorder.calls)
+    inventory = Inventory.build(scope, snapshots)
+
+    engine = Engine(default_registry(), settings.checks, dict(settings.checks.severity))
+    results = engine.evaluate(inventory)
+    store.save_results(run_id, results)
+
+    total = score(results)
+    reasons = incompleteness(inventory, results)
+    code = exit_code_for(results, bool(reasons), settings.audit.fail_on)
+    store.finish_run(run_id, score=total.score, coverage=total.coverage, exit_code=code)
+    logger.info(
+        "run=%d complete score=%s coverage=%s results=%d seconds=%.1f",
+        run_id,
+        total.score,
+        total.coverage,
+        len(results),
+        time.monotonic() - started,
+    )
+    return RunOutcome(run_id, code, total.score, total.coverage, results, None, reasons)
+
+
+def incompleteness(inventory: Inventory, results: list[Result]) -> list[str]:
+    """Say why a run is incomplete: units that could not be read and checks in ERROR.
+
+    Skipped regions (not enabled for the account) are not a reason.
+    """
+    reasons = [
+        f"{r.account}/{r.region}: {r.scope.reason}"
+        for r in inventory.registries
+        if r.scope.status is ScopeStatus.UNREADABLE
+    ]
+    errors = sum(1 for r in results if r.status is Status.ERROR)
+    if errors:
+        reasons.append(f"{errors} result(s) in ERROR")
+    return reasons

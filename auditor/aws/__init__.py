@@ -1,0 +1,1 @@
+"""AWS sessions, role assumption, call accounting and the read-only allow-list."""

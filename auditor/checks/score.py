@@ -1,0 +1,61 @@
+"""Scores and coverage.
+
+score = 100 x weight of PASS and WAIVED / weight of PASS, WAIVED and FAIL, with the
+weights critical 10, high 5, medium 3, low 1. NOT_APPLICABLE and ERROR stay outside
+the score; ERROR lowers coverage = 100 x results that are not ERROR / results that
+are not NOT_APPLICABLE. A score is never shown without its coverage.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from auditor.checks.model import Result, Severity, Status
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float | None  # None when nothing was scored (only NOT_APPLICABLE or ERROR)
+    coverage: float | None  # None when every result was NOT_APPLICABLE
+    counts: dict[Status, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, status: Status) -> int:
+        return self.counts.get(status, 0)
+
+
+def score(results: Iterable[Result]) -> Score:
+    counts: Counter[Status] = Counter()
+    earned = possible = 0
+    for result in results:
+        counts[result.status] += 1
+        weight = result.severity.weight
+        if result.status in (Status.PASS, Status.WAIVED):
+            earned += weight
+            possible += weight
+        elif result.status is Status.FAIL:
+            possible += weight
+    applicable = sum(n for s, n in counts.items() if s is not Status.NOT_APPLICABLE)
+    value = round(100.0 * earned / possible, 1) if possible else None
+    coverage = round(100.0 * (applicable - counts[Status.ERROR]) / applicable, 1) if applicable else None
+    return Score(value, coverage, {s: counts[s] for s in Status})
+
+
+def score_by(results: Iterable[Result], key: Callable[[Result], K]) -> dict[K, Score]:
+    groups: dict[K, list[Result]] = {}
+    for result in results:
+        groups.setdefault(key(result), []).append(result)
+    return {k: score(v) for k, v in sorted(groups.items(), key=lambda item: str(item[0]))}
+
+
+def failures_at_or_above(results: Iterable[Result], threshold: Severity) -> list[Result]:
+    """FAIL results whose severity reaches the threshold; WAIVED never counts."""
+    return [r for r in results if r.status is Status.FAIL and r.severity.rank >= threshold.rank]

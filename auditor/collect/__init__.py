@@ -1,0 +1,1 @@
+"""Collectors: read-only AWS calls into snapshots, one unit per (account, region)."""

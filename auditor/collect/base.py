@@ -1,0 +1,141 @@
+"""Shared machinery of the collectors: one unit of work per (account, region).
+
+Every call goes through :meth:`UnitCollector.fetch`, which turns AWS's "not found"
+exceptions into ABSENT snapshots (data) and any other failure into an ERROR
+snapshot plus a collection error with its account, region and operation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.aws.session import error_code, error_message
+from auditor.inventory import (
+    LISTING,
+    CollectionError,
+    Kind,
+    Snapshot,
+    SnapshotState,
+    canonical_json,
+)
+
+logger = logging.getLogger(__name__)
+
+# Response fields that change between identical answers and would defeat storing
+# payloads once by content hash.
+_VOLATILE_KEYS = ("ResponseMetadata", "nextToken")
+
+
+def normalise(payload: Mapping[str, Any]) -> Any:
+    """Drop volatile fields and turn the answer into plain JSON types (timestamps as
+    ISO 8601 UTC text), so a fresh payload equals the same payload read back from
+    the store."""
+    trimmed = {k: v for k, v in payload.items() if k not in _VOLATILE_KEYS}
+    return json.loads(canonical_json(trimmed))
+
+
+@dataclass
+class Clients:
+    ecr: Any
+    kms: Any
+
+
+@dataclass
+class UnitCollector:
+    """Collects the snapshots of one (account, region) registry."""
+
+    account: str
+    region: str
+    clients: Clients
+    repository_workers: int = 8
+    snapshots: list[Snapshot] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, snapshot: Snapshot) -> Snapshot:
+        with self._lock:
+            self.snapshots.append(snapshot)
+        return snapshot
+
+    def present(self, kind: Kind, name: str, payload: Any) -> Snapshot:
+        return self.add(Snapshot(self.account, self.region, kind, name, SnapshotState.PRESENT, payload))
+
+    def failure(
+        self, kind: Kind, name: str, operation: str, exc: ClientError | BotoCoreError
+    ) -> Snapshot:
+        error = CollectionError(
+            account=self.account,
+            region=self.region,
+            operation=operation,
+            error_code=error_code(exc),
+            message=error_message(exc),
+            kind=kind.value,
+            resource=name,
+        )
+        logger.warning(
+            "account=%s region=%s operation=%s resource=%s error=%s",
+            self.account,
+            self.region,
+            operation,
+            name,
+            error.error_code,
+        )
+        with self._lock:
+            self.errors.append(error)
+        return self.add(Snapshot(self.account, self.region, kind, name, SnapshotState.ERROR, error=error))
+
+    def fetch(
+        self,
+        kind: Kind,
+        name: str,
+        operation: str,
+        call: Callable[[], Mapping[str, Any]],
+        *,
+        absent: tuple[str, ...] = (),
+        shape: Callable[[Mapping[str, Any]], Any] = normalise,
+    ) -> Snapshot:
+        """Call AWS once and record the outcome as a snapshot."""
+        try:
+            answer = call()
+        except ClientError as exc:
+            if error_code(exc) in absent:
+                return self.add(Snapshot(self.account, self.region, kind, name, SnapshotState.ABSENT))
+            return self.failure(kind, name, operation, exc)
+        except BotoCoreError as exc:
+            return self.failure(kind, name, operation, exc)
+        return self.present(kind, name, shape(answer))
+
+    def listing_failed(self, kind: Kind, operation: str, exc: ClientError | BotoCoreError) -> None:
+        """Record that a listing call failed, so every item it would have found is unknown."""
+        self.failure(kind, LISTING, operation, exc)
+
+
+def all_pages(
+    call: Callable[..., Mapping[str, Any]], list_keys: tuple[str, ...], **params: Any
+) -> dict[str, Any]:
+    """Call a ``nextToken`` API until the last page and concatenate its lists.
+
+    Non-list fields come from the first page. Raises the client's exceptions.
+    """
+    merged: dict[str, Any] = {}
+    token: str | None = None
+    while True:
+        page = call(**params, **({"nextToken": token} if token else {}))
+        for key, value in page.items():
+            if key in list_keys:
+                merged.setdefault(key, []).extend(value)
+            elif key not in merged:
+                merged[key] = value
+        token = page.get("nextToken")
+        if not token:
+            break
+    for key in list_keys:
+        merged.setdefault(key, [])
+    return merged

@@ -1,0 +1,85 @@
+"""Collection across accounts and regions: one unit per (account, region), run by a
+bounded pool. A failing unit is recorded and never stops the others."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.aws.session import SessionFactory, error_code, error_message
+from auditor.collect.base import Clients, UnitCollector
+from auditor.collect.registry import collect_registry
+from auditor.collect.repositories import collect_repositories
+from auditor.inventory import CollectionError, ScopeEntry, ScopeStatus, Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    scope: ScopeEntry
+    snapshots: list[Snapshot]
+    errors: list[CollectionError]
+    seconds: float
+
+
+def collect_unit(factory: SessionFactory, target: Target, repository_workers: int) -> UnitResult:
+    started = time.monotonic()
+    account, region = target.account, target.region
+    try:
+        session = factory.session_for(account)
+        clients = Clients(
+            ecr=factory.client(session, "ecr", region, account),
+            kms=factory.client(session, "kms", region, account),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        code, message = error_code(exc), error_message(exc)
+        logger.error("account=%s region=%s operation=AssumeRole error=%s", account, region, code)
+        error = CollectionError(account, region, "AssumeRole", code, message)
+        scope = ScopeEntry(account, region, ScopeStatus.UNREADABLE, f"AssumeRole failed with {code}: {message}")
+        return UnitResult(scope, [], [error], time.monotonic() - started)
+
+    unit = UnitCollector(account, region, clients, repository_workers=repository_workers)
+    collect_registry(unit)
+    collect_repositories(unit)
+    seconds = time.monotonic() - started
+    logger.info(
+        "account=%s region=%s snapshots=%d errors=%d seconds=%.2f",
+        account,
+        region,
+        len(unit.snapshots),
+        len(unit.errors),
+        seconds,
+    )
+    return UnitResult(ScopeEntry(account, region, ScopeStatus.AUDITED), unit.snapshots, unit.errors, seconds)
+
+
+def collect_estate(
+    factory: SessionFactory,
+    targets: Iterable[Target],
+    *,
+    max_workers: int,
+    repository_workers: int,
+    on_unit: Callable[[UnitResult], None] | None = None,
+) -> Iterator[UnitResult]:
+    """Collect every target and yield each unit's result as it completes."""
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="unit") as pool:
+        futures: dict[Future[UnitResult], Target] = {
+            pool.submit(collect_unit, factory, target, repository_workers): target for target in targets
+        }
+        for future in as_completed(futures):
+            result = future.result()
+            if on_unit is not None:
+                on_unit(result)
+            yield result

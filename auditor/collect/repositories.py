@@ -1,0 +1,178 @@
+"""Repositories with their policies, lifecycle policies, tags, scanning, images, the
+scan of each repository's latest image, and the KMS keys that encrypt them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.collect.base import UnitCollector, all_pages, normalise
+from auditor.inventory import Kind, latest_image
+
+logger = logging.getLogger(__name__)
+
+# BatchGetRepositoryScanningConfiguration accepts at most 25 repository names.
+_SCANNING_BATCH = 25
+
+
+def collect_repositories(unit: UnitCollector) -> None:
+    ecr = unit.clients.ecr
+    try:
+        answer = all_pages(ecr.describe_repositories, ("repositories",), maxResults=1000)
+    except (ClientError, BotoCoreError) as exc:
+        unit.listing_failed(Kind.REPOSITORY, "DescribeRepositories", exc)
+        return
+    repositories = [normalise(r) for r in answer["repositories"]]
+    for repository in repositories:
+        unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
+    names = [r["repositoryName"] for r in repositories]
+    collect_repository_scanning(unit, names)
+    with ThreadPoolExecutor(max_workers=unit.repository_workers, thread_name_prefix="repo") as pool:
+        # list() re-raises anything unexpected from a worker instead of dropping it.
+        list(pool.map(lambda r: _collect_one(unit, r), repositories))
+    collect_kms_keys(unit, repositories)
+
+
+def _collect_one(unit: UnitCollector, repository: Mapping[str, Any]) -> None:
+    ecr = unit.clients.ecr
+    name = repository["repositoryName"]
+    unit.fetch(
+        Kind.REPOSITORY_POLICY,
+        name,
+        "GetRepositoryPolicy",
+        lambda: ecr.get_repository_policy(repositoryName=name),
+        absent=("RepositoryPolicyNotFoundException",),
+    )
+    unit.fetch(
+        Kind.LIFECYCLE_POLICY,
+        name,
+        "GetLifecyclePolicy",
+        lambda: ecr.get_lifecycle_policy(repositoryName=name),
+        absent=("LifecyclePolicyNotFoundException",),
+    )
+    unit.fetch(
+        Kind.REPOSITORY_TAGS,
+        name,
+        "ListTagsForResource",
+        lambda: ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"]),
+    )
+    images = unit.fetch(
+        Kind.IMAGES,
+        name,
+        "DescribeImages",
+        lambda: all_pages(ecr.describe_images, ("imageDetails",), repositoryName=name, maxResults=1000),
+        shape=_images_payload,
+    )
+    if images.present:
+        latest = latest_image(images.payload["imageDetails"])
+        if latest is not None:
+            collect_scan_findings(unit, name, latest["imageDigest"])
+
+
+def _images_payload(answer: Mapping[str, Any]) -> Any:
+    # Sorted by digest so that the same images give the same payload (and hash)
+    # whatever order the pages came in.
+    details = sorted(answer["imageDetails"], key=lambda d: d.get("imageDigest", ""))
+    return normalise({"imageDetails": details})
+
+
+def collect_scan_findings(unit: UnitCollector, repository: str, digest: str) -> None:
+    """Read the scan of one image, every page. Under AWS-native basic scanning this is
+    the only place the scan status appears: describe_images leaves it out."""
+    ecr = unit.clients.ecr
+
+    def call() -> Mapping[str, Any]:
+        return _all_finding_pages(ecr, repository, digest)
+
+    unit.fetch(
+        Kind.IMAGE_SCAN_FINDINGS,
+        f"{repository}@{digest}",
+        "DescribeImageScanFindings",
+        call,
+        absent=("ScanNotFoundException", "ImageNotFoundException"),
+    )
+
+
+def _all_finding_pages(ecr: Any, repository: str, digest: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    findings: list[Any] = []
+    enhanced: list[Any] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {
+            "repositoryName": repository,
+            "imageId": {"imageDigest": digest},
+            "maxResults": 1000,
+        }
+        if token:
+            params["nextToken"] = token
+        page = ecr.describe_image_scan_findings(**params)
+        if not merged:
+            merged = dict(page)
+        section = page.get("imageScanFindings") or {}
+        findings.extend(section.get("findings", []))
+        enhanced.extend(section.get("enhancedFindings", []))
+        token = page.get("nextToken")
+        if not token:
+            break
+    section = dict(merged.get("imageScanFindings") or {})
+    if section or findings or enhanced:
+        # Keep the keys AWS sent: an absent key and an empty list mean different things
+        # for a COMPLETE scan under enhanced scanning.
+        if "findings" in section or findings:
+            section["findings"] = findings
+        if "enhancedFindings" in section or enhanced:
+            section["enhancedFindings"] = enhanced
+        merged["imageScanFindings"] = section
+    return merged
+
+
+def collect_repository_scanning(unit: UnitCollector, names: list[str]) -> None:
+    """Read each repository's effective scanning configuration in batches of 25."""
+    ecr = unit.clients.ecr
+    for start in range(0, len(names), _SCANNING_BATCH):
+        batch = names[start : start + _SCANNING_BATCH]
+        try:
+            answer = ecr.batch_get_repository_scanning_configuration(repositoryNames=batch)
+        except (ClientError, BotoCoreError) as exc:
+            for name in batch:
+                unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", exc)
+            continue
+        for configuration in answer.get("scanningConfigurations", []):
+            unit.present(Kind.REPOSITORY_SCANNING, configuration["repositoryName"], normalise(configuration))
+        for failure in answer.get("failures", []):
+            error = ClientError(
+                {"Error": {"Code": failure.get("failureCode", "Failure"), "Message": failure.get("failureReason", "")}},
+                "BatchGetRepositoryScanningConfiguration",
+            )
+            name = failure["repositoryName"]
+            unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", error)
+
+
+def kms_key_of(encryption: Mapping[str, Any] | None) -> str | None:
+    if not encryption:
+        return None
+    if str(encryption.get("encryptionType", "")).upper() not in ("KMS", "KMS_DSSE"):
+        return None
+    key = encryption.get("kmsKey")
+    return str(key) if key else None
+
+
+def collect_kms_keys(unit: UnitCollector, repositories: list[Mapping[str, Any]]) -> None:
+    """Describe each distinct KMS key once, to tell customer-managed keys from AWS-managed."""
+    keys = {kms_key_of(r.get("encryptionConfiguration")) for r in repositories}
+    templates = [s.payload for s in unit.snapshots if s.kind is Kind.CREATION_TEMPLATE and s.present]
+    keys.update(kms_key_of(t.get("encryptionConfiguration")) for t in templates)
+    kms = unit.clients.kms
+    for key in sorted(k for k in keys if k):
+        unit.fetch(
+            Kind.KMS_KEY,
+            key,
+            "DescribeKey",
+            lambda k=key: kms.describe_key(KeyId=k),  # type: ignore[misc]
+            absent=("NotFoundException",),
+        )

@@ -1,0 +1,298 @@
+"""The typed snapshot of an estate that collectors produce, the store keeps and checks read.
+
+A snapshot is one AWS resource as one run saw it: present with its payload, absent
+(AWS answered with a "not found" exception, which is data), or an error (the call
+failed, so nothing is known). Checks read snapshots only through this module, which
+keeps them free of boto3 and of the collectors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+# The name under which registry-wide singletons (policy, replication, scanning and
+# signing configuration) are stored.
+REGISTRY = "registry"
+# The name of a snapshot that stands for a whole listing call that failed.
+LISTING = "*"
+
+
+class Kind(StrEnum):
+    """Resource kinds that collectors snapshot."""
+
+    REGISTRY_POLICY = "registry_policy"
+    ACCOUNT_SETTING = "account_setting"
+    PULL_THROUGH_CACHE_RULE = "pull_through_cache_rule"
+    PULL_THROUGH_CACHE_VALIDATION = "pull_through_cache_validation"
+    REPLICATION_CONFIGURATION = "replication_configuration"
+    CREATION_TEMPLATE = "creation_template"
+    REGISTRY_SCANNING_CONFIGURATION = "registry_scanning_configuration"
+    SIGNING_CONFIGURATION = "signing_configuration"
+    REPOSITORY = "repository"
+    REPOSITORY_POLICY = "repository_policy"
+    LIFECYCLE_POLICY = "lifecycle_policy"
+    REPOSITORY_TAGS = "repository_tags"
+    REPOSITORY_SCANNING = "repository_scanning"
+    IMAGES = "images"
+    IMAGE_SCAN_FINDINGS = "image_scan_findings"
+    IMAGE_SIGNING_STATUS = "image_signing_status"
+    KMS_KEY = "kms_key"
+
+
+class SnapshotState(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    ERROR = "error"
+
+
+class ScopeStatus(StrEnum):
+    """What happened to one (account, region) unit of a run."""
+
+    AUDITED = "audited"
+    SKIPPED = "skipped"  # region not enabled for the account: neither an error nor compliant
+    UNREADABLE = "unreadable"  # the whole unit failed, for example a role that cannot be assumed
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """A failed AWS call, kept with enough context to explain an ERROR result."""
+
+    account: str
+    region: str
+    operation: str
+    error_code: str
+    message: str
+    kind: str | None = None
+    resource: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.operation} failed with {self.error_code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One AWS call as the call log keeps it."""
+
+    service: str
+    operation: str
+    account: str
+    region: str
+    request_id: str
+    http_status: int | None
+    error_code: str | None
+    called_at: datetime
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    account: str
+    region: str
+    kind: Kind
+    name: str
+    state: SnapshotState
+    payload: Any = None
+    error: CollectionError | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.state is SnapshotState.PRESENT
+
+    @property
+    def absent(self) -> bool:
+        return self.state is SnapshotState.ABSENT
+
+    def value(self) -> Any:
+        """Return the payload, or ``None`` when AWS reported the resource absent.
+
+        Raises :class:`InputUnavailable` when the call failed, so that a check
+        that needs this input ends in ERROR instead of guessing.
+        """
+        if self.state is SnapshotState.ERROR:
+            raise InputUnavailable(self.kind, self.name, self.error)
+        return self.payload
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    account: str
+    region: str
+    status: ScopeStatus
+    reason: str = ""
+
+
+class InputUnavailable(Exception):
+    """An input of a check could not be collected."""
+
+    def __init__(self, kind: str, name: str, error: CollectionError | None) -> None:
+        detail = error.describe() if error else "no data was collected"
+        super().__init__(f"{kind} {name!r} could not be read: {detail}")
+        self.kind = kind
+        self.name = name
+        self.error = error
+
+
+def canonical_json(payload: Any) -> str:
+    """Serialise a payload so that equal content gives equal text (and hash)."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__} into a snapshot payload")
+
+
+# Media types of OCI/Docker artifacts that are not runnable images. Signatures,
+# attestations and SBOMs are pushed as artifacts or as referrers of an image (with a
+# subject); scanning them is meaningless and ECR reports them as unsupported.
+_IMAGE_CONFIG_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.docker.container.image.v1+json",
+    }
+)
+_COSIGN_TAG_SUFFIXES = (".sig", ".att", ".sbom")
+
+
+def is_scannable_image(image: Mapping[str, Any]) -> bool:
+    """Tell a container image from a signature, attestation, SBOM or other artifact."""
+    if image.get("subjectManifestDigest"):
+        return False
+    artifact_type = image.get("artifactMediaType")
+    if artifact_type and artifact_type not in _IMAGE_CONFIG_TYPES:
+        return False
+    tags = image.get("imageTags") or []
+    # cosign's tag-based scheme stores signatures as sha256-<digest>.sig (and .att, .sbom).
+    return not (tags and all(t.startswith("sha256-") and t.endswith(_COSIGN_TAG_SUFFIXES) for t in tags))
+
+
+def is_archived(image: Mapping[str, Any]) -> bool:
+    return str(image.get("imageStatus", "ACTIVE")).upper() == "ARCHIVED"
+
+
+def latest_image(images: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return the newest scannable, non-archived image by ``imagePushedAt``.
+
+    Ties are broken by digest so that the choice is stable across runs.
+    """
+    candidates = [i for i in images if is_scannable_image(i) and not is_archived(i)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda i: (str(i.get("imagePushedAt", "")), i.get("imageDigest", "")))
+
+
+@dataclass
+class Repository:
+    """One repository with the snapshots that belong to it."""
+
+    registry: Registry
+    name: str
+    snapshot: Snapshot
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        value: Mapping[str, Any] = self.snapshot.payload or {}
+        return value
+
+    @property
+    def arn(self) -> str:
+        return str(self.payload.get("repositoryArn", ""))
+
+    def get(self, kind: Kind) -> Snapshot:
+        return self.registry.get(kind, self.name)
+
+    def latest_image(self) -> Mapping[str, Any] | None:
+        """Return the latest image; raises InputUnavailable when images could not be read."""
+        images = self.get(Kind.IMAGES).value() or {}
+        return latest_image(images.get("imageDetails", []))
+
+    def scan_findings_of(self, digest: str) -> Snapshot:
+        return self.registry.get(Kind.IMAGE_SCAN_FINDINGS, f"{self.name}@{digest}")
+
+
+@dataclass
+class Registry:
+    """The snapshots of one (account, region) registry."""
+
+    account: str
+    region: str
+    scope: ScopeEntry
+    _by_kind: dict[Kind, dict[str, Snapshot]] = field(default_factory=lambda: defaultdict(dict))
+
+    @property
+    def unit_error(self) -> str | None:
+        """The reason the whole unit could not be read, if it could not."""
+        return self.scope.reason if self.scope.status is ScopeStatus.UNREADABLE else None
+
+    def add(self, snapshot: Snapshot) -> None:
+        self._by_kind[snapshot.kind][snapshot.name] = snapshot
+
+    def get(self, kind: Kind, name: str = REGISTRY) -> Snapshot:
+        """Return the snapshot, or an ERROR snapshot when nothing was collected for it.
+
+        A missing snapshot means its collection never happened (the listing that
+        would have found it failed, or the unit failed), which is unknown, not absent.
+        """
+        found = self._by_kind.get(kind, {}).get(name)
+        if found is not None:
+            return found
+        cause = self.listing_error(kind)
+        return Snapshot(self.account, self.region, kind, name, SnapshotState.ERROR, error=cause)
+
+    def items(self, kind: Kind) -> list[Snapshot]:
+        """Return every collected snapshot of a listed kind, sorted by name."""
+        found = self._by_kind.get(kind, {})
+        return [found[name] for name in sorted(found) if name != LISTING]
+
+    def listing_error(self, kind: Kind) -> CollectionError | None:
+        failed = self._by_kind.get(kind, {}).get(LISTING)
+        if failed is not None and failed.state is SnapshotState.ERROR:
+            return failed.error
+        return None
+
+    def listing_ok(self, kind: Kind) -> bool:
+        return self.scope.status is ScopeStatus.AUDITED and self.listing_error(kind) is None
+
+    def repositories(self) -> list[Repository]:
+        return [Repository(self, s.name, s) for s in self.items(Kind.REPOSITORY)]
+
+    def account_setting(self, name: str) -> Snapshot:
+        return self.get(Kind.ACCOUNT_SETTING, name)
+
+
+@dataclass
+class Inventory:
+    """Every registry of one run, including those skipped or unreadable."""
+
+    registries: list[Registry]
+
+    @classmethod
+    def build(cls, scope: Iterable[ScopeEntry], snapshots: Iterable[Snapshot]) -> Inventory:
+        by_key: dict[tuple[str, str], Registry] = {}
+        for entry in scope:
+            by_key[(entry.account, entry.region)] = Registry(entry.account, entry.region, entry)
+        for snapshot in snapshots:
+            key = (snapshot.account, snapshot.region)
+            if key not in by_key:
+                entry = ScopeEntry(snapshot.account, snapshot.region, ScopeStatus.AUDITED)
+                by_key[key] = Registry(snapshot.account, snapshot.region, entry)
+            by_key[key].add(snapshot)
+        ordered = sorted(by_key.values(), key=lambda r: (r.account, r.region))
+        return cls(ordered)
+
+    def audited(self) -> Iterator[Registry]:
+        """Yield the registries that were in scope: audited or unreadable, not skipped."""
+        return (r for r in self.registries if r.scope.status is not ScopeStatus.SKIPPED)
+
+    def registry(self, account: str, region: str) -> Registry | None:
+        for candidate in self.registries:
+            if candidate.account == account and candidate.region == region:
+                return candidate
+        return None

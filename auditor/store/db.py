@@ -1,0 +1,474 @@
+"""The run store: opening the database, migrating it, and writing and reading runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from auditor.checks.model import Area, ResourceRef, ResourceType, Result, Severity, Status
+from auditor.errors import ConfigError, RunNotFoundError, StoreError
+from auditor.inventory import (
+    CallRecord,
+    CollectionError,
+    Inventory,
+    Kind,
+    ScopeEntry,
+    ScopeStatus,
+    Snapshot,
+    SnapshotState,
+    canonical_json,
+)
+from auditor.resources import migrations_dir
+from auditor.store.models import (
+    ApiCallCountRow,
+    CallLogRow,
+    CollectionErrorRow,
+    PayloadRow,
+    ResultRow,
+    RunRow,
+    ScopeRow,
+    SnapshotRow,
+)
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 500
+
+
+class RunStatus:
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    tool_version: str
+    config_sha256: str
+    caller_arn: str
+    caller_account: str
+    host: str
+    pid: int
+    score: float | None
+    coverage: float | None
+    exit_code: int | None
+    error: str | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes even for timezone-aware columns; every stored
+    # time is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def payload_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        engine = create_engine(url, future=True, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigError(
+            f"invalid database URL {url!r}: {exc}",
+            hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    """Runs, snapshots, results and collection errors in one SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect and bring the schema up to date with the migrations."""
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                parent = os.path.dirname(os.path.abspath(path))
+                os.makedirs(parent, exist_ok=True)
+        engine = _make_engine(url)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self, revision: str = "head") -> None:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(migrations_dir()))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        except OperationalError as exc:
+            raise StoreError(
+                f"database {self.engine.url.render_as_string(hide_password=True)} is unreachable: "
+                f"{exc.orig}",
+                hint="check the URL and that the server is running",
+            ) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StoreError(f"database write failed: {exc}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # Writing a run -------------------------------------------------------------
+
+    def start_run(self, *, tool_version: str, config_sha256: str) -> int:
+        now = utcnow()
+        with self.session() as session:
+            row = RunRow(
+                status=RunStatus.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                tool_version=tool_version,
+                config_sha256=config_sha256,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def set_caller(self, run_id: int, caller_arn: str, caller_account: str) -> None:
+        with self.session() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(caller_arn=caller_arn, caller_account=caller_account)
+            )
+
+    def save_unit(
+        self,
+        run_id: int,
+        scope: ScopeEntry,
+        snapshots: Sequence[Snapshot],
+        errors: Sequence[CollectionError],
+    ) -> None:
+        """Store what one (account, region) unit collected, in one transaction."""
+        with self.session() as session:
+            session.add(
+                ScopeRow(
+                    run_id=run_id,
+                    account=scope.account,
+                    region=scope.region,
+                    status=scope.status.value,
+                    reason=scope.reason,
+                )
+            )
+            hashes = self._store_payloads(session, snapshots)
+            session.bulk_insert_mappings(
+                SnapshotRow,  # type: ignore[arg-type]
+                [self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)],
+            )
+            session.bulk_insert_mappings(
+                CollectionErrorRow,  # type: ignore[arg-type]
+                [
+                    {
+                        "run_id": run_id,
+                        "account": e.account,
+                        "region": e.region,
+                        "operation": e.operation,
+                        "error_code": e.error_code,
+                        "message": e.message,
+                        "kind": e.kind,
+                        "resource": e.resource,
+                    }
+                    for e in errors
+                ],
+            )
+
+    @staticmethod
+    def _snapshot_mapping(run_id: int, snapshot: Snapshot, sha: str | None) -> dict[str, Any]:
+        error = snapshot.error
+        return {
+            "run_id": run_id,
+            "account": snapshot.account,
+            "region": snapshot.region,
+            "kind": snapshot.kind.value,
+            "name": snapshot.name,
+            "state": snapshot.state.value,
+            "payload_sha256": sha,
+            "error_operation": error.operation if error else None,
+            "error_code": error.error_code if error else None,
+            "error_message": error.message if error else None,
+        }
+
+    def _store_payloads(self, session: Session, snapshots: Sequence[Snapshot]) -> list[str | None]:
+        """Insert payloads not stored yet and return each snapshot's payload hash."""
+        bodies: dict[str, str] = {}
+        hashes: list[str | None] = []
+        for snapshot in snapshots:
+            if snapshot.state is not SnapshotState.PRESENT:
+                hashes.append(None)
+                continue
+            body = canonical_json(snapshot.payload)
+            sha = payload_hash(body)
+            bodies[sha] = body
+            hashes.append(sha)
+        missing = set(bodies)
+        keys = list(bodies)
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            found = session.scalars(select(PayloadRow.sha256).where(PayloadRow.sha256.in_(chunk)))
+            missing.difference_update(found)
+        session.bulk_insert_mappings(
+            PayloadRow,  # type: ignore[arg-type]
+            [{"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)],
+        )
+        return hashes
+
+    def save_calls(
+        self, run_id: int, counts: dict[tuple[str, str], tuple[int, int]], calls: Sequence[CallRecord]
+    ) -> None:
+        with self.session() as session:
+            session.bulk_insert_mappings(
+                ApiCallCountRow,  # type: ignore[arg-type]
+                [
+                    {"run_id": run_id, "service": svc, "operation": op, "count": n, "errors": errs}
+                    for (svc, op), (n, errs) in sorted(counts.items())
+                ],
+            )
+            session.bulk_insert_mappings(
+                CallLogRow,  # type: ignore[arg-type]
+                [{"run_id": run_id, **call.__dict__} for call in calls],
+            )
+
+    def save_results(self, run_id: int, results: Iterable[Result]) -> None:
+        with self.session() as session:
+            session.bulk_insert_mappings(
+                ResultRow,  # type: ignore[arg-type]
+                [
+                    {
+                        "run_id": run_id,
+                        "result_id": r.id,
+                        "check_id": r.check_id,
+                        "area": r.area.value,
+                        "severity": r.severity.value,
+                        "account": r.resource.account,
+                        "region": r.resource.region,
+                        "resource_type": r.resource.kind.value,
+                        "resource_name": r.resource.name,
+                        "status": r.status.value,
+                        "reason": r.reason,
+                        "evidence": canonical_json(r.evidence),
+                    }
+                    for r in results
+                ],
+            )
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        score: float | None,
+        coverage: float | None,
+        exit_code: int,
+    ) -> None:
+        """Mark the run complete; until this commits, readers never see it as complete."""
+        with self.session() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(
+                    status=RunStatus.COMPLETE,
+                    finished_at=utcnow(),
+                    score=score,
+                    coverage=coverage,
+                    exit_code=exit_code,
+                )
+            )
+
+    def fail_run(self, run_id: int, error: str) -> None:
+        with self.session() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(status=RunStatus.FAILED, finished_at=utcnow(), error=error[:4000])
+            )
+
+    # Reading runs --------------------------------------------------------------
+
+    def runs(self, *, include_incomplete: bool = True) -> list[RunInfo]:
+        with self.session() as session:
+            query = select(RunRow).order_by(RunRow.id)
+            if not include_incomplete:
+                query = query.where(RunRow.status == RunStatus.COMPLETE)
+            return [self._info(row) for row in session.scalars(query)]
+
+    def run(self, run_id: int) -> RunInfo:
+        with self.session() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise RunNotFoundError(f"run {run_id} not found", hint="list runs with 'ecr-auditor history'")
+            return self._info(row)
+
+    def resolve(self, reference: str | int) -> RunInfo:
+        """Resolve ``latest`` or a run number to a complete run."""
+        if str(reference) == "latest":
+            complete = self.runs(include_incomplete=False)
+            if not complete:
+                raise RunNotFoundError("no complete run in the database", hint="run 'ecr-auditor run' first")
+            return complete[-1]
+        try:
+            run_id = int(reference)
+        except ValueError as exc:
+            raise RunNotFoundError(
+                f"invalid run reference {reference!r}", hint="give a run number or 'latest'"
+            ) from exc
+        info = self.run(run_id)
+        if info.status != RunStatus.COMPLETE:
+            raise RunNotFoundError(f"run {run_id} is {info.status}, not complete")
+        return info
+
+    def previous_complete(self, run_id: int) -> RunInfo | None:
+        earlier = [r for r in self.runs(include_incomplete=False) if r.id < run_id]
+        return earlier[-1] if earlier else None
+
+    @staticmethod
+    def _info(row: RunRow) -> RunInfo:
+        return RunInfo(
+            id=row.id,
+            status=row.status,
+            started_at=_aware(row.started_at) or row.started_at,
+            finished_at=_aware(row.finished_at),
+            tool_version=row.tool_version,
+            config_sha256=row.config_sha256,
+            caller_arn=row.caller_arn,
+            caller_account=row.caller_account,
+            host=row.host,
+            pid=row.pid,
+            score=row.score,
+            coverage=row.coverage,
+            exit_code=row.exit_code,
+            error=row.error,
+        )
+
+    def load_inventory(self, run_id: int) -> Inventory:
+        with self.session() as session:
+            scope = [
+                ScopeEntry(r.account, r.region, ScopeStatus(r.status), r.reason)
+                for r in session.scalars(select(ScopeRow).where(ScopeRow.run_id == run_id))
+            ]
+            rows = session.execute(
+                select(SnapshotRow, PayloadRow.body)
+                .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
+                .where(SnapshotRow.run_id == run_id)
+                .order_by(SnapshotRow.id)
+            )
+            snapshots = [self._snapshot(row, body) for row, body in rows]
+        return Inventory.build(scope, snapshots)
+
+    @staticmethod
+    def _snapshot(row: SnapshotRow, body: str | None) -> Snapshot:
+        error = None
+        if row.error_code is not None:
+            error = CollectionError(
+                account=row.account,
+                region=row.region,
+                operation=row.error_operation or "",
+                error_code=row.error_code,
+                message=row.error_message or "",
+                kind=row.kind,
+                resource=row.name,
+            )
+        payload = json.loads(body) if body is not None else None
+        return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
+
+    def load_results(self, run_id: int) -> list[Result]:
+        with self.session() as session:
+            rows = session.scalars(select(ResultRow).where(ResultRow.run_id == run_id).order_by(ResultRow.id))
+            return [
+                Result(
+                    check_id=r.check_id,
+                    area=Area(r.area),
+                    severity=Severity(r.severity),
+                    resource=ResourceRef(r.account, r.region, ResourceType(r.resource_type), r.resource_name),
+                    status=Status(r.status),
+                    reason=r.reason,
+                    evidence=json.loads(r.evidence),
+                )
+                for r in rows
+            ]
+
+    def load_errors(self, run_id: int) -> list[CollectionError]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(CollectionErrorRow).where(CollectionErrorRow.run_id == run_id).order_by(CollectionErrorRow.id)
+            )
+            return [
+                CollectionError(r.account, r.region, r.operation, r.error_code, r.message, r.kind, r.resource)
+                for r in rows
+            ]
+
+    def load_scope(self, run_id: int) -> list[ScopeEntry]:
+        with self.session() as session:
+            rows = session.scalars(select(ScopeRow).where(ScopeRow.run_id == run_id))
+            return sorted(
+                (ScopeEntry(r.account, r.region, ScopeStatus(r.status), r.reason) for r in rows),
+                key=lambda e: (e.account, e.region),
+            )
+
+    def load_call_counts(self, run_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+        with self.session() as session:
+            rows = session.scalars(select(ApiCallCountRow).where(ApiCallCountRow.run_id == run_id))
+            return {(r.service, r.operation): (r.count, r.errors) for r in rows}
+
+    def payload_stats(self) -> tuple[int, int]:
+        """Return the number of stored payloads and their total size in bytes."""
+        from sqlalchemy import func
+
+        with self.session() as session:
+            count, size = session.execute(select(func.count(), func.coalesce(func.sum(PayloadRow.size), 0))).one()
+            return int(count), int(size)
