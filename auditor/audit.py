@@ -13,15 +13,18 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from auditor import __version__
 from auditor.aws.session import CallRecorder, SessionFactory, error_code, error_message
+from auditor.aws.targets import TargetPlan, plan_targets
 from auditor.checks import default_registry
 from auditor.checks.engine import Engine
 from auditor.checks.model import Result, Severity, Status
 from auditor.checks.score import failures_at_or_above, score
-from auditor.collect.estate import Target, UnitResult, collect_estate
+from auditor.collect.base import CollectOptions
+from auditor.collect.estate import UnitResult, collect_estate
 from auditor.config import LoadedConfig
-from auditor.errors import AuditorError, ConfigError
-from auditor.inventory import Inventory, ScopeStatus
+from auditor.errors import AuditorError
+from auditor.inventory import Inventory, ScopeEntry, ScopeStatus, Snapshot
 from auditor.store.db import Store
+from auditor.store.lock import RunLock
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +63,6 @@ def exit_code_for(results: list[Result], incomplete: bool, fail_on: Severity) ->
     return ExitCode.CLEAN
 
 
-def resolve_targets(config: LoadedConfig, factory: SessionFactory, caller_account: str) -> list[Target]:
-    audit = config.settings.audit
-    accounts = audit.accounts or [caller_account]
-    regions = audit.regions or ([factory.default_region] if factory.default_region else [])
-    if not regions:
-        raise ConfigError(
-            f"no region to audit: {config.path} sets no audit.regions and the AWS session has no default region",
-            hint="set audit.regions in the config or AWS_REGION in the environment",
-        )
-    return [Target(a, r) for a in dict.fromkeys(accounts) for r in dict.fromkeys(regions)]
-
-
 def run_audit(
     config: LoadedConfig,
     store: Store,
@@ -79,6 +70,7 @@ def run_audit(
     report_dir: Path | None = None,
     session: boto3.Session | None = None,
     on_unit: Callable[[UnitResult], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
     render: Callable[[Store, int, Path], Path] | None = None,
 ) -> RunOutcome:
     """Audit every configured account and region and store one complete run."""
@@ -88,6 +80,9 @@ def run_audit(
         recorder,
         role_name=settings.audit.role_name,
         external_id=settings.audit.external_id,
+        session_duration=settings.audit.session_duration,
+        max_attempts=settings.audit.max_attempts,
+        retry_mode=settings.audit.retry_mode,
         max_pool_connections=max(10, settings.audit.repository_workers * 2),
         base_session=session,
     )
@@ -102,16 +97,23 @@ def run_audit(
             f"sts:GetCallerIdentity failed with {error_code(exc)}: {error_message(exc)}",
             hint="check the credentials and the endpoint",
         ) from exc
-    targets = resolve_targets(config, factory, caller.account)
-
-    run_id = store.start_run(tool_version=__version__, config_sha256=config.sha256)
-    logger.info("run=%d started caller=%s targets=%d", run_id, caller.arn, len(targets))
+    lock = RunLock(store)
+    lock.acquire()
     try:
-        store.set_caller(run_id, caller.arn, caller.account)
-        outcome = _collect_and_evaluate(config, store, run_id, factory, targets, on_unit)
-    except BaseException as exc:
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
-        raise
+        plan = plan_targets(settings.audit, factory)
+        if on_plan is not None:
+            on_plan(len(plan.targets))
+        run_id = store.start_run(tool_version=__version__, config_sha256=config.sha256)
+        lock.attach(run_id)
+        logger.info("run=%d started caller=%s targets=%d", run_id, caller.arn, len(plan.targets))
+        try:
+            store.set_caller(run_id, caller.arn, caller.account)
+            outcome = _collect_and_evaluate(config, store, run_id, factory, plan, on_unit)
+        except BaseException as exc:
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+            raise
+    finally:
+        lock.release()
     report_path = None
     if render is not None and report_dir is not None:
         report_path = render(store, run_id, report_dir)
@@ -131,18 +133,29 @@ def _collect_and_evaluate(
     store: Store,
     run_id: int,
     factory: SessionFactory,
-    targets: list[Target],
+    plan: TargetPlan,
     on_unit: Callable[[UnitResult], None] | None,
 ) -> RunOutcome:
     settings = config.settings
     started = time.monotonic()
-    scope = []
-    snapshots = []
+    scope: list[ScopeEntry] = []
+    snapshots: list[Snapshot] = []
+    for entry in plan.skipped:
+        store.save_unit(run_id, entry, [], [])
+        scope.append(entry)
+    for entry, error in plan.unreadable:
+        store.save_unit(run_id, entry, [], [error])
+        scope.append(entry)
+    if plan.warnings:
+        store.save_errors(run_id, plan.warnings)
     for unit in collect_estate(
         factory,
-        targets,
+        plan.targets,
         max_workers=settings.audit.max_workers,
-        repository_workers=settings.audit.repository_workers,
+        options=CollectOptions(
+            repository_workers=settings.audit.repository_workers,
+            validate_pull_through_cache=settings.checks.validate_pull_through_cache,
+        ),
         on_unit=on_unit,
     ):
         store.save_unit(run_id, unit.scope, unit.snapshots, unit.errors)

@@ -15,10 +15,15 @@ from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
 from auditor import __version__
 from auditor.audit import ExitCode, RunOutcome, run_audit
+from auditor.aws.permissions import iam_policy_documents
 from auditor.checks import default_registry
 from auditor.checks.catalogue import render_markdown
+from auditor.collect.estate import UnitResult
 from auditor.config import EXAMPLE_CONFIG, LoadedConfig, load
 from auditor.errors import AuditorError, ConfigError
 from auditor.report.html import render_html, write_atomically, write_html_report
@@ -80,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", "-o", required=True, help="output file, or - for standard output")
 
     commands.add_parser("history", help="list stored runs with score, coverage and status")
+    commands.add_parser("iam-policy", help="print the IAM policies the audit role and the caller need (JSON)")
     return parser
 
 
@@ -121,6 +127,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "config": cmd_config,
         "report": cmd_report,
         "history": cmd_history,
+        "iam-policy": cmd_iam_policy,
     }
     return handlers[args.command](args)
 
@@ -141,17 +148,60 @@ def print_outcome(outcome: RunOutcome) -> None:
         print(f"  incomplete: {reason}", file=sys.stderr)
 
 
+class ProgressDisplay:
+    """Shows collection progress: a rich progress bar on a terminal, key=value lines otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.interactive = sys.stderr.isatty() and not quiet
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def planned(self, total: int) -> None:
+        if self.interactive:
+            self._progress = Progress(
+                TextColumn("collecting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=total)
+
+    def unit_done(self, unit: UnitResult) -> None:
+        scope = unit.scope
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, description=f"{scope.account}/{scope.region}")
+        elif not self.quiet:
+            print(
+                f"unit account={scope.account} region={scope.region} status={scope.status.value} "
+                f"snapshots={len(unit.snapshots)} errors={len(unit.errors)} seconds={unit.seconds:.2f}",
+                file=sys.stderr,
+            )
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = load(args.config)
     store = open_store(config, args.database_url)
+    display = ProgressDisplay(args.quiet)
     try:
         outcome = run_audit(
             config,
             store,
             report_dir=args.output or config.report_dir(),
             render=write_html_report,
+            on_plan=display.planned,
+            on_unit=display.unit_done,
         )
     finally:
+        display.close()
         store.close()
     print_outcome(outcome)
     if outcome.report_path is not None:
@@ -248,6 +298,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         exit_code = "-" if run.exit_code is None else str(run.exit_code)
         started = run.started_at.strftime("%Y-%m-%d %H:%M")
         print(f"{run.id:>5}  {run.status:<9} {started:<17} {score:>6} {coverage:>9} {exit_code:>4}")
+    return ExitCode.CLEAN
+
+
+def cmd_iam_policy(args: argparse.Namespace) -> int:
+    print(json.dumps(iam_policy_documents(), indent=2))
     return ExitCode.CLEAN
 
 

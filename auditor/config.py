@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -27,6 +27,20 @@ DEFAULT_DATABASE_NAME = "ecr-auditor.db"
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
 CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Z]+-\d{2}$")]
+OrganizationId = Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
+# The upstream registries that ECR pull through cache supports (botocore's UpstreamRegistry).
+Upstream = Literal[
+    "ecr",
+    "ecr-public",
+    "quay",
+    "k8s",
+    "docker-hub",
+    "github-container-registry",
+    "azure-container-registry",
+    "gitlab-container-registry",
+    "chainguard",
+]
+UPSTREAM_REGISTRIES: tuple[Upstream, ...] = get_args(Upstream)
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$")]
 
 
@@ -37,17 +51,35 @@ class _Section(BaseModel):
 class AuditSettings(_Section):
     accounts: list[AccountId] = Field(
         default_factory=list,
-        description="Accounts to audit; empty audits only the caller's own account.",
+        description=(
+            "Accounts to audit. Empty audits the caller's own account, or with organization = true "
+            "every active account of the organisation; with organization = true a non-empty list "
+            "keeps only these accounts."
+        ),
     )
+    organization: bool = Field(
+        default=False, description="Discover accounts with organizations:ListAccounts (active accounts only)."
+    )
+    exclude_accounts: list[AccountId] = Field(default_factory=list, description="Accounts never audited.")
     regions: list[RegionName] = Field(
         default_factory=list,
-        description="Regions to audit; empty uses the AWS session's default region.",
+        description="Regions to audit; empty audits every region enabled for each account.",
     )
-    role_name: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@/-]{1,64}$")] = Field(
+    role_name: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@/{}-]{1,64}$")] = Field(
         default="ECRAuditorRole",
-        description="Role assumed in every account other than the caller's.",
+        description="Role assumed in every account other than the caller's; {account} is replaced.",
     )
     external_id: str | None = Field(default=None, description="External ID for AssumeRole.")
+    session_duration: int = Field(
+        default=3600,
+        ge=900,
+        le=43200,
+        description="Seconds each assumed-role session lasts; at most 3600 when the caller is itself a role.",
+    )
+    retry_mode: Literal["standard", "adaptive"] = Field(default="standard", description="botocore retry mode.")
+    max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Attempts per AWS call, the first one included."
+    )
     fail_on: Severity = Field(
         default=Severity.HIGH,
         description="Exit with code 1 when a FAIL at or above this severity remains.",
@@ -79,8 +111,32 @@ class CheckSettings(_Section):
         default_factory=list
     )
     allow_immutability_exclusions: bool = True
-    trusted_accounts: list[AccountId] = Field(default_factory=list)
-    trust_organization: bool = False
+    trusted_accounts: list[AccountId] = Field(
+        default_factory=list, description="Accounts outside the audited one that may be granted access."
+    )
+    trust_organization: bool = Field(
+        default=False,
+        description="Trust grants limited to organization_id and the accounts of the audit scope.",
+    )
+    organization_id: OrganizationId | None = Field(
+        default=None, description="The AWS Organizations id (o-...) that trust_organization trusts."
+    )
+    allowed_upstreams: list[Upstream] = Field(
+        default_factory=lambda: list(UPSTREAM_REGISTRIES),
+        description="Upstream registries that pull through cache rules may use.",
+    )
+    validate_pull_through_cache: bool = Field(
+        default=False,
+        description="Call ValidatePullThroughCacheRule, which makes ECR contact each upstream.",
+    )
+    required_replication_regions: list[RegionName] = Field(default_factory=list)
+    require_cross_region: bool = False
+    critical_repository_prefixes: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, description="Repositories that a replication rule must cover."
+    )
+    signing_required_prefixes: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, description="Repositories that a signing rule must cover."
+    )
     severity: dict[CheckId, Severity] = Field(
         default_factory=dict, description="Severity overrides by check id."
     )
@@ -177,13 +233,25 @@ EXAMPLE_CONFIG = """\
 # unless a comment says otherwise. Validate with: ecr-auditor config validate
 
 [audit]
-# Accounts to audit. Empty audits only the account of the caller's credentials.
-# Every other account is reached by assuming `role_name` in it.
+# Accounts to audit. Empty audits only the account of the caller's credentials, or with
+# organization = true every active account of the organisation (then a non-empty list
+# keeps only those). Every account other than the caller's is reached by assuming
+# `role_name` in it.
 accounts = []
-# Regions to audit. Empty uses the AWS session's default region (AWS_REGION).
+organization = false
+exclude_accounts = []
+# Regions to audit. Empty audits every region enabled for each account
+# (account:ListRegions). Listed regions that an account has not enabled are skipped.
 regions = ["us-east-1"]
+# Role to assume; "{account}" in the name is replaced by the account id.
 role_name = "ECRAuditorRole"
 # external_id = "set-if-the-role-trust-policy-requires-one"
+# Seconds an assumed-role session lasts before it is refreshed; AWS allows at most 3600
+# when the caller is itself an assumed role.
+session_duration = 3600
+# botocore retries: "standard" or "adaptive", and attempts per call including the first.
+retry_mode = "standard"
+max_attempts = 5
 # Exit with code 1 when a FAIL of this severity or higher remains: low, medium, high, critical.
 fail_on = "high"
 # How many (account, region) units are collected at once.
@@ -211,9 +279,23 @@ kms_key_arns = []
 required_tags = []
 # Whether IMMUTABLE_WITH_EXCLUSION passes REPO-01 and TMPL-01.
 allow_immutability_exclusions = true
-# Accounts outside the audited one that may be granted access (PERM-02, PERM-05).
+# Accounts outside the audited one that may be granted access (PERM, PTC-05, REPL-02, TMPL-04).
 trusted_accounts = []
+# Trust grants limited to this organisation (aws:PrincipalOrgID) and the audited accounts.
 trust_organization = false
+# organization_id = "o-a1b2c3d4e5"
+# Upstream registries pull through cache rules may use (PTC-01). Default: every one ECR supports.
+allowed_upstreams = ["ecr", "ecr-public", "quay", "k8s", "docker-hub", "github-container-registry",
+                     "azure-container-registry", "gitlab-container-registry", "chainguard"]
+# Call ValidatePullThroughCacheRule (PTC-06); it makes ECR contact each upstream registry.
+validate_pull_through_cache = false
+# Regions every registry must replicate to (REPL-01), and whether some rule must leave the region.
+required_replication_regions = []
+require_cross_region = false
+# Repository name prefixes that a replication rule must cover (REPL-03).
+critical_repository_prefixes = []
+# Repository name prefixes that a signing rule must cover (SIGN-01).
+signing_required_prefixes = []
 
 # Severity overrides by check id.
 [checks.severity]

@@ -22,7 +22,8 @@ from auditor.store.db import Store
 
 DEMO_DATABASE = "ecr-auditor-demo.db"
 # Credentials the emulator accepts; they never leave 127.0.0.1.
-_EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_EMULATOR_KEY_ID = "testing"
+_EMULATOR_SECRET = "testing"  # noqa: S105 - the emulator's dummy secret
 
 
 @contextmanager
@@ -60,12 +61,19 @@ def run_demo(output: Path, *, database_url: str | None = None, repositories_per_
     output.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{(output / DEMO_DATABASE).resolve()}"
     with EmulatorServer() as server, endpoint_environment(server.endpoint_url):
+        # moto keeps its backends per process: start from an empty estate even when an
+        # earlier demo ran in this process.
+        server.reset()
         estate = seed_demo_estate(server, repositories_per_registry=repositories_per_registry)
         settings = demo_settings(
             list(estate.accounts), list(estate.regions), estate.role_name, list(estate.trusted_accounts)
         )
         config = LoadedConfig(settings, output / "ecr-auditor-demo.toml", settings.model_dump_json(), found=False)
-        session = boto3.Session(region_name=estate.regions[0], **_EMULATOR_CREDENTIALS)
+        session = boto3.Session(
+            aws_access_key_id=_EMULATOR_KEY_ID,
+            aws_secret_access_key=_EMULATOR_SECRET,
+            region_name=estate.regions[0],
+        )
         store = Store.open(url)
         try:
             return run_audit(config, store, report_dir=output, session=session, render=write_html_report)

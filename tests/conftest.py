@@ -48,3 +48,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'audit.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """One emulated estate per test process: moto keeps its backends process-global."""
+    from auditor.emulator import EmulatorServer
+
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server, monkeypatch: pytest.MonkeyPatch):
+    """The emulated estate, emptied, with boto3 pointed at it through AWS_ENDPOINT_URL."""
+    emulator_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator_server.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return emulator_server

@@ -50,3 +50,40 @@ class ForbiddenOperationError(RuntimeError):
 
 def is_allowed(service: str, operation: str) -> bool:
     return (service, operation) in READ_ONLY_OPERATIONS
+
+
+def iam_policy_documents() -> dict[str, dict[str, object]]:
+    """Build the IAM policies ecr-auditor needs, from the allow-list.
+
+    ``member_account_role`` is the policy of the role assumed in every audited
+    account (and of the caller in its own account); ``caller`` is what the calling
+    identity needs besides, to discover accounts and assume that role. The role name
+    in the caller's policy is the default ``audit.role_name``. sts:GetCallerIdentity
+    needs no permission.
+    """
+    member = sorted(
+        {action for action in READ_ONLY_OPERATIONS.values() if action not in CALLER_ONLY} - {"sts:GetCallerIdentity"}
+    )
+    return {
+        "member_account_role": {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "EcrAuditorReadOnly", "Effect": "Allow", "Action": member, "Resource": "*"}],
+        },
+        "caller": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DiscoverAccounts",
+                    "Effect": "Allow",
+                    "Action": ["organizations:ListAccounts"],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AssumeAuditRole",
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole"],
+                    "Resource": "arn:aws:iam::*:role/ECRAuditorRole",
+                },
+            ],
+        },
+    }

@@ -28,6 +28,7 @@ from auditor.inventory import CallRecord
 logger = logging.getLogger(__name__)
 
 SESSION_NAME = "ecr-auditor"
+_PARTITION_HOME = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class SessionFactory:
         *,
         role_name: str,
         external_id: str | None = None,
+        session_duration: int = 3600,
         max_attempts: int = 5,
         retry_mode: str = "standard",
         max_pool_connections: int = 16,
@@ -173,11 +175,13 @@ class SessionFactory:
         self.recorder = recorder
         self.role_name = role_name
         self.external_id = external_id
+        self.session_duration = session_duration
         self._base = base_session or boto3.Session()
         # total_max_attempts counts the first attempt too; Config's max_attempts
         # counts retries only.
+        retries: Any = {"mode": retry_mode, "total_max_attempts": max_attempts}
         self._config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},  # type: ignore[typeddict-item]
+            retries=retries,
             max_pool_connections=max_pool_connections,
             user_agent_extra="ecr-auditor",
         )
@@ -188,6 +192,18 @@ class SessionFactory:
     @property
     def default_region(self) -> str | None:
         return self._base.region_name
+
+    @property
+    def base_session(self) -> boto3.Session:
+        return self._base
+
+    @property
+    def home_region(self) -> str:
+        """The region for account-wide calls (STS, Organizations, Account) in the caller's partition."""
+        if self._base.region_name:
+            return self._base.region_name
+        partition = self.caller().arn.split(":")[1] if self._caller else "aws"
+        return _PARTITION_HOME.get(partition, "us-east-1")
 
     def caller(self) -> CallerIdentity:
         if self._caller is None:
@@ -215,20 +231,25 @@ class SessionFactory:
 
     def role_arn(self, account: str) -> str:
         partition = self.caller().arn.split(":")[1]
-        return f"arn:{partition}:iam::{account}:role/{self.role_name}"
+        name = self.role_name.replace("{account}", account)
+        return f"arn:{partition}:iam::{account}:role/{name}"
+
+    def duration(self) -> int:
+        """Seconds to ask AssumeRole for; AWS caps role chaining at one hour."""
+        if self.caller().is_assumed_role:
+            return min(self.session_duration, 3600)
+        return self.session_duration
 
     def _assume(self, account: str) -> boto3.Session:
         role_arn = self.role_arn(account)
-        region = self._base.region_name or "us-east-1"
+        region = self.home_region
         sts = self._client(self._base, "sts", region, self.caller().account)
 
         def fetch() -> dict[str, str]:
             params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
             if self.external_id:
                 params["ExternalId"] = self.external_id
-            # AWS caps role chaining at one hour, so that is the most an assumed-role
-            # caller may ask for.
-            params["DurationSeconds"] = 3600
+            params["DurationSeconds"] = self.duration()
             credentials = sts.assume_role(**params)["Credentials"]
             return {
                 "access_key": credentials["AccessKeyId"],
@@ -241,7 +262,7 @@ class SessionFactory:
             metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
         )
         core = botocore.session.get_session()
-        core._credentials = refreshable  # noqa: SLF001 - botocore offers no public setter
+        core._credentials = refreshable  # type: ignore[attr-defined]  # botocore has no public setter
         core.set_config_variable("region", region)
         logger.info("account=%s role=%s assumed", account, role_arn)
         return boto3.Session(botocore_session=core)

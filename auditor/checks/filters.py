@@ -67,3 +67,23 @@ def effective_scanning(
     if scan_type == "ENHANCED":
         return EffectiveScanning(scan_type, None, (), "no rule")
     return EffectiveScanning(scan_type, MANUAL, (), "no rule")
+
+
+def signing_filter_matches(filter_text: str, repository: str) -> bool:
+    """Match a signing rule filter (``WILDCARD_MATCH``): the whole name must match and
+    ``*`` matches any run of characters, so ``myapp`` matches only ``myapp``."""
+    return _pattern(filter_text).match(repository) is not None
+
+
+def signing_rules_covering(configuration: Mapping[str, Any], repository: str) -> list[Mapping[str, Any]]:
+    """Return the signing rules that sign images pushed to the repository.
+
+    A rule without repository filters signs every image pushed to the registry
+    (ECR API reference, SigningRule).
+    """
+    covering = []
+    for rule in configuration.get("rules") or []:
+        filters = [str(f.get("filter", "")) for f in rule.get("repositoryFilters") or []]
+        if not filters or any(signing_filter_matches(f, repository) for f in filters):
+            covering.append(rule)
+    return covering

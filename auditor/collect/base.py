@@ -47,6 +47,14 @@ class Clients:
     kms: Any
 
 
+@dataclass(frozen=True)
+class CollectOptions:
+    repository_workers: int = 8
+    # ValidatePullThroughCacheRule makes ECR contact the upstream registry, so it runs
+    # only when the config asks for it.
+    validate_pull_through_cache: bool = False
+
+
 @dataclass
 class UnitCollector:
     """Collects the snapshots of one (account, region) registry."""
@@ -54,10 +62,18 @@ class UnitCollector:
     account: str
     region: str
     clients: Clients
-    repository_workers: int = 8
+    options: CollectOptions = field(default_factory=CollectOptions)
     snapshots: list[Snapshot] = field(default_factory=list)
     errors: list[CollectionError] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def find(self, kind: Kind, name: str) -> Snapshot | None:
+        """Return a snapshot this unit already took, if any."""
+        with self._lock:
+            for snapshot in self.snapshots:
+                if snapshot.kind is kind and snapshot.name == name:
+                    return snapshot
+        return None
 
     def add(self, snapshot: Snapshot) -> Snapshot:
         with self._lock:

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.aws.session import SessionFactory, error_code, error_message
-from auditor.collect.base import Clients, UnitCollector
+from auditor.aws.targets import Target
+from auditor.collect.base import Clients, CollectOptions, UnitCollector
 from auditor.collect.registry import collect_registry
 from auditor.collect.repositories import collect_repositories
 from auditor.inventory import CollectionError, ScopeEntry, ScopeStatus, Snapshot
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Target:
-    account: str
-    region: str
 
 
 @dataclass(frozen=True)
@@ -34,7 +29,7 @@ class UnitResult:
     seconds: float
 
 
-def collect_unit(factory: SessionFactory, target: Target, repository_workers: int) -> UnitResult:
+def collect_unit(factory: SessionFactory, target: Target, options: CollectOptions) -> UnitResult:
     started = time.monotonic()
     account, region = target.account, target.region
     try:
@@ -50,7 +45,7 @@ def collect_unit(factory: SessionFactory, target: Target, repository_workers: in
         scope = ScopeEntry(account, region, ScopeStatus.UNREADABLE, f"AssumeRole failed with {code}: {message}")
         return UnitResult(scope, [], [error], time.monotonic() - started)
 
-    unit = UnitCollector(account, region, clients, repository_workers=repository_workers)
+    unit = UnitCollector(account, region, clients, options)
     collect_registry(unit)
     collect_repositories(unit)
     seconds = time.monotonic() - started
@@ -70,13 +65,13 @@ def collect_estate(
     targets: Iterable[Target],
     *,
     max_workers: int,
-    repository_workers: int,
+    options: CollectOptions,
     on_unit: Callable[[UnitResult], None] | None = None,
 ) -> Iterator[UnitResult]:
     """Collect every target and yield each unit's result as it completes."""
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="unit") as pool:
         futures: dict[Future[UnitResult], Target] = {
-            pool.submit(collect_unit, factory, target, repository_workers): target for target in targets
+            pool.submit(collect_unit, factory, target, options): target for target in targets
         }
         for future in as_completed(futures):
             result = future.result()

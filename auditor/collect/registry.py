@@ -62,7 +62,19 @@ def collect_pull_through_cache_rules(unit: UnitCollector) -> None:
         unit.listing_failed(Kind.PULL_THROUGH_CACHE_RULE, "DescribePullThroughCacheRules", exc)
         return
     for rule in answer["pullThroughCacheRules"]:
-        unit.present(Kind.PULL_THROUGH_CACHE_RULE, rule["ecrRepositoryPrefix"], normalise(rule))
+        prefix = rule["ecrRepositoryPrefix"]
+        unit.present(Kind.PULL_THROUGH_CACHE_RULE, prefix, normalise(rule))
+        if unit.options.validate_pull_through_cache and rule.get("credentialArn"):
+            validate_pull_through_cache_rule(unit, prefix)
+
+
+def validate_pull_through_cache_rule(unit: UnitCollector, prefix: str) -> None:
+    unit.fetch(
+        Kind.PULL_THROUGH_CACHE_VALIDATION,
+        prefix,
+        "ValidatePullThroughCacheRule",
+        lambda: unit.clients.ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix),
+    )
 
 
 def collect_creation_templates(unit: UnitCollector) -> None:

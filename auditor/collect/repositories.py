@@ -10,8 +10,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.checks.filters import signing_rules_covering
 from auditor.collect.base import UnitCollector, all_pages, normalise
-from auditor.inventory import Kind, latest_image
+from auditor.inventory import REGISTRY, Kind, latest_image
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,17 @@ def collect_repositories(unit: UnitCollector) -> None:
         unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
     names = [r["repositoryName"] for r in repositories]
     collect_repository_scanning(unit, names)
-    with ThreadPoolExecutor(max_workers=unit.repository_workers, thread_name_prefix="repo") as pool:
+    signing = unit.find(Kind.SIGNING_CONFIGURATION, REGISTRY)
+    signing_configuration = (signing.payload or {}).get("signingConfiguration") if signing else None
+    with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="repo") as pool:
         # list() re-raises anything unexpected from a worker instead of dropping it.
-        list(pool.map(lambda r: _collect_one(unit, r), repositories))
+        list(pool.map(lambda r: _collect_one(unit, r, signing_configuration), repositories))
     collect_kms_keys(unit, repositories)
 
 
-def _collect_one(unit: UnitCollector, repository: Mapping[str, Any]) -> None:
+def _collect_one(
+    unit: UnitCollector, repository: Mapping[str, Any], signing: Mapping[str, Any] | None
+) -> None:
     ecr = unit.clients.ecr
     name = repository["repositoryName"]
     unit.fetch(
@@ -71,6 +76,19 @@ def _collect_one(unit: UnitCollector, repository: Mapping[str, Any]) -> None:
         latest = latest_image(images.payload["imageDetails"])
         if latest is not None:
             collect_scan_findings(unit, name, latest["imageDigest"])
+            if signing and signing_rules_covering(signing, name):
+                collect_signing_status(unit, name, latest["imageDigest"])
+
+
+def collect_signing_status(unit: UnitCollector, repository: str, digest: str) -> None:
+    ecr = unit.clients.ecr
+    unit.fetch(
+        Kind.IMAGE_SIGNING_STATUS,
+        f"{repository}@{digest}",
+        "DescribeImageSigningStatus",
+        lambda: ecr.describe_image_signing_status(repositoryName=repository, imageId={"imageDigest": digest}),
+        absent=("ImageNotFoundException",),
+    )
 
 
 def _images_payload(answer: Mapping[str, Any]) -> Any:

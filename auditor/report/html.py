@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from auditor import __version__
 from auditor.checks.model import Severity, Status
@@ -21,7 +21,7 @@ def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(("html", "j2", "xml"), default_for_string=True),
-        undefined=StrictUndefined,
+        # AWS leaves optional members out of its answers, so a missing key renders empty.
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -42,6 +42,11 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as output:
             output.write(data)
+        # mkstemp creates the file readable by its owner only; give it the usual
+        # permissions that the umask allows, as open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

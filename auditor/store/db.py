@@ -73,6 +73,22 @@ class RunInfo:
     error: str | None
 
 
+def _error_rows(run_id: int, errors: Sequence[CollectionError]) -> list[dict[str, Any]]:
+    return [
+        {
+            "run_id": run_id,
+            "account": e.account,
+            "region": e.region,
+            "operation": e.operation,
+            "error_code": e.error_code,
+            "message": e.message,
+            "kind": e.kind,
+            "resource": e.resource,
+        }
+        for e in errors
+    ]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -209,25 +225,15 @@ class Store:
             )
             hashes = self._store_payloads(session, snapshots)
             session.bulk_insert_mappings(
-                SnapshotRow,  # type: ignore[arg-type]
+                SnapshotRow,
                 [self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)],
             )
-            session.bulk_insert_mappings(
-                CollectionErrorRow,  # type: ignore[arg-type]
-                [
-                    {
-                        "run_id": run_id,
-                        "account": e.account,
-                        "region": e.region,
-                        "operation": e.operation,
-                        "error_code": e.error_code,
-                        "message": e.message,
-                        "kind": e.kind,
-                        "resource": e.resource,
-                    }
-                    for e in errors
-                ],
-            )
+            session.bulk_insert_mappings(CollectionErrorRow, _error_rows(run_id, errors))
+
+    def save_errors(self, run_id: int, errors: Sequence[CollectionError]) -> None:
+        """Store collection errors that belong to no unit's snapshots, such as a failed ListRegions."""
+        with self.session() as session:
+            session.bulk_insert_mappings(CollectionErrorRow, _error_rows(run_id, errors))
 
     @staticmethod
     def _snapshot_mapping(run_id: int, snapshot: Snapshot, sha: str | None) -> dict[str, Any]:
@@ -264,7 +270,7 @@ class Store:
             found = session.scalars(select(PayloadRow.sha256).where(PayloadRow.sha256.in_(chunk)))
             missing.difference_update(found)
         session.bulk_insert_mappings(
-            PayloadRow,  # type: ignore[arg-type]
+            PayloadRow,
             [{"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)],
         )
         return hashes
@@ -274,21 +280,21 @@ class Store:
     ) -> None:
         with self.session() as session:
             session.bulk_insert_mappings(
-                ApiCallCountRow,  # type: ignore[arg-type]
+                ApiCallCountRow,
                 [
                     {"run_id": run_id, "service": svc, "operation": op, "count": n, "errors": errs}
                     for (svc, op), (n, errs) in sorted(counts.items())
                 ],
             )
             session.bulk_insert_mappings(
-                CallLogRow,  # type: ignore[arg-type]
+                CallLogRow,
                 [{"run_id": run_id, **call.__dict__} for call in calls],
             )
 
     def save_results(self, run_id: int, results: Iterable[Result]) -> None:
         with self.session() as session:
             session.bulk_insert_mappings(
-                ResultRow,  # type: ignore[arg-type]
+                ResultRow,
                 [
                     {
                         "run_id": run_id,

@@ -139,3 +139,16 @@ class CallLogRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(128))
     called_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class RunLockRow(Base):
+    """The single-writer lock, held in the database so that it works across hosts and containers."""
+
+    __tablename__ = "run_lock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one lock
+    run_id: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

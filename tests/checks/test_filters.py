@@ -55,3 +55,30 @@ def test_effective_scanning(config, name, legacy, frequency, source):
     effective = effective_scanning(config, name, legacy_scan_on_push=legacy)
     assert effective.frequency == frequency
     assert effective.source == source
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "name", "expected"),
+    [
+        ("myapp/*", "myapp/api", True),
+        ("myapp/*", "team/myapp/api", False),
+        ("*/production", "web/production", True),
+        ("*/production", "web/production-eu", False),
+        ("*prod*", "team-prod-api", True),
+        ("myapp", "myapp", True),
+        ("myapp", "myapp-v2", False),  # no wildcard: the whole name, unlike scanning filters
+    ],
+)
+def test_signing_filter_semantics(filter_text, name, expected):
+    from auditor.checks.filters import signing_filter_matches
+
+    assert signing_filter_matches(filter_text, name) is expected
+
+
+def test_signing_rule_without_filters_covers_everything():
+    from auditor.checks.filters import signing_rules_covering
+
+    config = {"rules": [{"signingProfileArn": "arn:aws:signer:us-east-1:111122223333:/signing-profiles/p"}]}
+    assert len(signing_rules_covering(config, "anything")) == 1
+    config = {"rules": [{"signingProfileArn": "p", "repositoryFilters": [{"filter": "a*", "filterType": "WILDCARD_MATCH"}]}]}
+    assert signing_rules_covering(config, "b") == []

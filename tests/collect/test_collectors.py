@@ -1,0 +1,215 @@
+"""Collectors over the real boto3 wire path against the emulated estate."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from auditor.aws.permissions import READ_ONLY_OPERATIONS
+from auditor.aws.session import CallRecorder, SessionFactory
+from auditor.aws.targets import Target
+from auditor.collect.base import CollectOptions
+from auditor.collect.estate import collect_unit
+from auditor.emulator import ImageRecord, ScanRecord
+from auditor.inventory import Inventory, Kind, SnapshotState
+
+MOTO_ACCOUNT = "123456789012"
+REGION = "us-east-1"
+OCI = "application/vnd.oci.image.manifest.v1+json"
+
+
+def collect(repository_workers=4):
+    recorder = CallRecorder()
+    factory = SessionFactory(recorder, role_name="ECRAuditorRole")
+    unit = collect_unit(factory, Target(MOTO_ACCOUNT, REGION), CollectOptions(repository_workers=repository_workers))
+    registry = Inventory.build([unit.scope], unit.snapshots).registry(MOTO_ACCOUNT, REGION)
+    return unit, registry, recorder
+
+
+def digest(n: int) -> str:
+    return "sha256:" + f"{n:064x}"
+
+
+def test_every_repository_across_pages(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    names = [f"team/service-{i:04d}" for i in range(1105)]
+    for name in names:
+        ecr.create_repository(repositoryName=name)
+    unit, registry, recorder = collect(repository_workers=16)
+    assert [r.name for r in registry.repositories()] == sorted(names)
+    assert recorder.counts[("ecr", "DescribeRepositories")] == 2  # 1000 per page
+    # 25 names per BatchGetRepositoryScanningConfiguration call.
+    assert recorder.counts[("ecr", "BatchGetRepositoryScanningConfiguration")] == 45
+    assert unit.errors == []
+
+
+def test_absences_are_data_not_errors(emulator):
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="app")
+    unit, registry, _ = collect()
+    assert registry.get(Kind.REGISTRY_POLICY).state is SnapshotState.ABSENT
+    assert registry.get(Kind.SIGNING_CONFIGURATION).state is SnapshotState.ABSENT
+    assert registry.get(Kind.REPOSITORY_POLICY, "app").state is SnapshotState.ABSENT
+    assert registry.get(Kind.LIFECYCLE_POLICY, "app").state is SnapshotState.ABSENT
+    assert unit.errors == []
+
+
+def test_registry_features_collected(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Pull", "Effect": "Allow",
+              "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": ["ecr:BatchGetImage"],
+              "Resource": "*"}]}
+    ecr.put_registry_policy(policyText=json.dumps(policy))
+    # PutAccountSetting only moves a registry to V2; registries created before V2 still report V1.
+    emulator.state.set_account_setting(MOTO_ACCOUNT, REGION, "REGISTRY_POLICY_SCOPE", "V1")
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public", upstreamRegistryUrl="public.ecr.aws")
+    ecr.create_repository_creation_template(
+        prefix="ROOT", appliedFor=["PULL_THROUGH_CACHE"], imageTagMutability="IMMUTABLE",
+    )
+    ecr.put_replication_configuration(replicationConfiguration={"rules": [
+        {"destinations": [{"region": "eu-west-1", "registryId": MOTO_ACCOUNT}]},
+        {"destinations": [{"region": "us-west-2", "registryId": "210987654321"}],
+         "repositoryFilters": [{"filter": "prod", "filterType": "PREFIX_MATCH"}]},
+    ]})
+    ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[
+        {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "prod*", "filterType": "WILDCARD"}]}])
+    unit, registry, _ = collect()
+    assert json.loads(registry.get(Kind.REGISTRY_POLICY).payload["policyText"]) == policy
+    assert registry.account_setting("REGISTRY_POLICY_SCOPE").payload["value"] == "V1"
+    assert [s.name for s in registry.items(Kind.PULL_THROUGH_CACHE_RULE)] == ["ecr-public"]
+    assert [s.name for s in registry.items(Kind.CREATION_TEMPLATE)] == ["ROOT"]
+    rules = registry.get(Kind.REPLICATION_CONFIGURATION).payload["replicationConfiguration"]["rules"]
+    assert len(rules) == 2
+    scanning = registry.get(Kind.REGISTRY_SCANNING_CONFIGURATION).payload["scanningConfiguration"]
+    assert scanning["scanType"] == "ENHANCED"
+    assert "ResponseMetadata" not in registry.get(Kind.REGISTRY_POLICY).payload
+    assert unit.errors == []
+
+
+def test_latest_image_scan_read_from_findings(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="app")
+    now = datetime.now(UTC)
+    state = emulator.state
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(digest(1), now - timedelta(days=3), 10, OCI, ["v1"]))
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(digest(2), now - timedelta(days=1), 10, OCI, ["v2"]))
+    # A newer signature and a newer archived image must not count as the latest image.
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(
+        digest(3), now, 1, OCI, [], artifact_media_type="application/vnd.dev.cosign.artifact.sig.v1+json",
+        subject_manifest_digest=digest(2)))
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(digest(4), now, 10, OCI, ["old"], status="ARCHIVED"))
+    state.set_scan(MOTO_ACCOUNT, REGION, "app", digest(2), ScanRecord(status="COMPLETE", completed_at=now))
+    unit, registry, recorder = collect()
+    repository = registry.repositories()[0]
+    assert repository.latest_image()["imageDigest"] == digest(2)
+    scan = repository.scan_findings_of(digest(2))
+    assert scan.present
+    assert scan.payload["imageScanStatus"]["status"] == "COMPLETE"
+    assert recorder.counts[("ecr", "DescribeImageScanFindings")] == 1
+
+
+def test_denied_operation_is_recorded_with_context(emulator, monkeypatch):
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="app")
+    recorder = CallRecorder()
+    factory = SessionFactory(recorder, role_name="ECRAuditorRole")
+    # Fail one operation on the wire path, as AWS answers a missing permission.
+    def deny(request, **_):
+        if request.headers.get("X-Amz-Target", b"").endswith(b".GetLifecyclePolicy"):
+            from botocore.awsrequest import AWSResponse
+            raise_for = AWSResponse(request.url, 400, {"x-amzn-RequestId": "denied"},
+                                    _RawBody(b'{"__type":"AccessDeniedException","message":"not authorized"}'))
+            return raise_for
+        return None
+
+    original = factory._client
+
+    def client_with_denial(session, service, region, account):
+        client = original(session, service, region, account)
+        client.meta.events.register("before-send.ecr", deny)
+        return client
+
+    monkeypatch.setattr(factory, "_client", client_with_denial)
+    unit = collect_unit(factory, Target(MOTO_ACCOUNT, REGION), CollectOptions(repository_workers=2))
+    [error] = unit.errors
+    assert (error.account, error.region, error.operation, error.error_code) == (
+        MOTO_ACCOUNT, REGION, "GetLifecyclePolicy", "AccessDeniedException")
+    registry = Inventory.build([unit.scope], unit.snapshots).registry(MOTO_ACCOUNT, REGION)
+    assert registry.get(Kind.LIFECYCLE_POLICY, "app").state is SnapshotState.ERROR
+    assert registry.get(Kind.REPOSITORY_POLICY, "app").state is SnapshotState.ABSENT
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_):
+        body, self._body = self._body, b""
+        return body
+
+
+def test_only_allow_listed_operations_called(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="app")
+    _, _, recorder = collect()
+    called = set(recorder.counts)
+    assert called <= set(READ_ONLY_OPERATIONS)
+
+
+def test_forbidden_operation_refused_before_sending(emulator):
+    from auditor.aws.permissions import ForbiddenOperationError
+
+    recorder = CallRecorder()
+    factory = SessionFactory(recorder, role_name="ECRAuditorRole")
+    client = factory.client(boto3.Session(region_name=REGION), "ecr", REGION, MOTO_ACCOUNT)
+    with pytest.raises(ForbiddenOperationError):
+        client.create_repository(repositoryName="should-not-exist")
+    assert boto3.client("ecr", region_name=REGION).describe_repositories()["repositories"] == []
+
+
+def test_unchanged_estate_gives_identical_payloads(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="app")
+    first, _, _ = collect()
+    second, _, _ = collect()
+
+    def content(unit):
+        return sorted((s.kind.value, s.name, json.dumps(s.payload, sort_keys=True)) for s in unit.snapshots)
+
+    assert content(first) == content(second)
+
+
+PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/release"
+
+
+def test_signing_status_only_for_covered_latest_images(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    for name in ("release/api", "scratch/tool"):
+        ecr.create_repository(repositoryName=name)
+        emulator.state.add_image(MOTO_ACCOUNT, REGION, name, ImageRecord(digest(7), datetime.now(UTC), 10, OCI, ["v1"]))
+    ecr.put_signing_configuration(signingConfiguration={"rules": [
+        {"signingProfileArn": PROFILE, "repositoryFilters": [{"filter": "release/*", "filterType": "WILDCARD_MATCH"}]}]})
+    emulator.state.set_signing_statuses(MOTO_ACCOUNT, REGION, "release/api", digest(7),
+                                        [{"signingProfileArn": PROFILE, "status": "COMPLETE"}])
+    unit, registry, recorder = collect()
+    assert recorder.counts[("ecr", "DescribeImageSigningStatus")] == 1
+    status = registry.get(Kind.IMAGE_SIGNING_STATUS, f"release/api@{digest(7)}")
+    assert status.payload["signingStatuses"][0]["status"] == "COMPLETE"
+
+
+def test_pull_through_cache_validated_only_when_asked(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    secret = f"arn:aws:secretsmanager:{REGION}:{MOTO_ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl="registry-1.docker.io",
+                                       credentialArn=secret)
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public", upstreamRegistryUrl="public.ecr.aws")
+    emulator.state.set_pull_through_cache_rule_validity(MOTO_ACCOUNT, REGION, "docker-hub", False, "upstream 401")
+    _, _, recorder = collect()
+    assert recorder.counts[("ecr", "ValidatePullThroughCacheRule")] == 0
+    factory = SessionFactory(CallRecorder(), role_name="ECRAuditorRole")
+    unit = collect_unit(factory, Target(MOTO_ACCOUNT, REGION), CollectOptions(validate_pull_through_cache=True))
+    validations = [s for s in unit.snapshots if s.kind is Kind.PULL_THROUGH_CACHE_VALIDATION]
+    assert [s.name for s in validations] == ["docker-hub"]  # rules without credentials need no validation
+    assert validations[0].payload["isValid"] is False
