@@ -18,13 +18,15 @@ from auditor.checks import default_registry
 from auditor.checks.engine import Engine
 from auditor.checks.model import Result, Severity, Status
 from auditor.checks.score import failures_at_or_above, score
+from auditor.checks.waivers import apply_waivers
 from auditor.collect.base import CollectOptions
 from auditor.collect.estate import UnitResult, collect_estate
 from auditor.config import LoadedConfig
 from auditor.errors import AuditorError
-from auditor.inventory import Inventory, ScopeEntry, ScopeStatus, Snapshot
-from auditor.store.db import Store
+from auditor.inventory import Inventory, Kind, ScopeEntry, ScopeStatus, Snapshot
+from auditor.store.db import FindingRecord, Store
 from auditor.store.lock import RunLock
+from auditor.vulnerabilities import findings_from_inspector, findings_from_scan, merge
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +164,17 @@ def _collect_and_evaluate(
         scope.append(unit.scope)
         snapshots.extend(unit.snapshots)
     store.save_calls(run_id, factory.recorder.summary(), factory.recorder.calls)
+    started_at = store.run(run_id).started_at
     inventory = Inventory.build(scope, snapshots)
+    inventory.evaluated_at = started_at
+    inventory.first_seen = store.first_seen_findings(exclude_run=run_id)
 
     engine = Engine(default_registry(), settings.checks, dict(settings.checks.severity))
-    results = engine.evaluate(inventory)
+    waived = apply_waivers(engine.evaluate(inventory), settings.waivers, settings.waiver_policy)
+    results = waived.results
     store.save_results(run_id, results)
+    store.save_waiver_reviews(run_id, waived.reviews)
+    store.save_findings(run_id, finding_records(inventory), started_at)
 
     total = score(results)
     reasons = incompleteness(inventory, results)
@@ -181,6 +189,38 @@ def _collect_and_evaluate(
         time.monotonic() - started,
     )
     return RunOutcome(run_id, code, total.score, total.coverage, results, None, reasons)
+
+
+def finding_records(inventory: Inventory) -> list[FindingRecord]:
+    """Flatten every image's findings (scan and Inspector, merged) into per-run records."""
+    records: list[FindingRecord] = []
+    for registry in inventory.audited():
+        for scan in registry.items(Kind.IMAGE_SCAN_FINDINGS):
+            if not scan.present:
+                continue
+            repository, _, digest = scan.name.rpartition("@")
+            inspector = registry.get(Kind.INSPECTOR_FINDINGS, scan.name)
+            from_inspector = findings_from_inspector(inspector.payload.get("findings", [])) if inspector.present else []
+            for finding in merge(findings_from_scan(scan.payload), from_inspector):
+                records.append(
+                    FindingRecord(
+                        account=registry.account,
+                        region=registry.region,
+                        repository=repository,
+                        image_digest=digest,
+                        finding_id=finding.finding_id,
+                        severity=finding.severity,
+                        status=finding.status,
+                        package_name=finding.package_name,
+                        package_version=finding.package_version,
+                        fixed_in=finding.fixed_in,
+                        fix_available=finding.fix_available,
+                        exploit_available=finding.exploit_available,
+                        first_observed_at=finding.first_observed_at,
+                        source=finding.source,
+                    )
+                )
+    return records
 
 
 def incompleteness(inventory: Inventory, results: list[Result]) -> list[str]:

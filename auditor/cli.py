@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from auditor.checks.catalogue import render_markdown
 from auditor.collect.estate import UnitResult
 from auditor.config import EXAMPLE_CONFIG, LoadedConfig, load
 from auditor.errors import AuditorError, ConfigError
-from auditor.report.html import render_html, write_atomically, write_html_report
+from auditor.report.html import write_atomically, write_html_report
 from auditor.report.model import build_report_model
 from auditor.store.db import Store
 
@@ -40,7 +41,14 @@ class CatalogueFormat(StrEnum):
 
 
 class ReportFormat(StrEnum):
+    """Formats of ``ecr-auditor report``; the values of auditor.report.exports.ExportFormat."""
+
     HTML = "html"
+    PDF = "pdf"
+    JSON = "json"
+    CSV = "csv"
+    OCSF = "ocsf"
+    ASFF = "asff"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,14 +87,55 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     config_commands.add_parser("validate", help="validate the config file and print a summary")
 
-    report = commands.add_parser("report", help="render the report of a stored run")
+    report = commands.add_parser("report", help="render or export the report of a stored run")
     report.add_argument("--run", default="latest", help="run number or 'latest' (default)")
-    report.add_argument("--format", choices=[f.value for f in ReportFormat], default=ReportFormat.HTML.value)
+    report.add_argument(
+        "--format",
+        choices=[f.value for f in ReportFormat],
+        default=ReportFormat.HTML.value,
+        help="html or pdf report; json (the whole run), csv (one row per result), "
+        "ocsf (Compliance Finding events) or asff (the failures as Security Hub findings). Default: html",
+    )
     report.add_argument("--output", "-o", required=True, help="output file, or - for standard output")
+    report.add_argument(
+        "--import-to-security-hub",
+        action="store_true",
+        help="also import the failures into AWS Security Hub of the calling account (securityhub:BatchImportFindings)",
+    )
+    report.add_argument(
+        "--security-hub-region", help="Security Hub region for --import-to-security-hub (default: the session's region)"
+    )
+    add_evidence_parsers(commands)
 
-    commands.add_parser("history", help="list stored runs with score, coverage and status")
+    history = commands.add_parser("history", help="list stored runs with score, coverage and status")
+    history.add_argument(
+        "--schedule", action="store_true", help="list every time a schedule was due (ran, missed, skipped, failed)"
+    )
     commands.add_parser("iam-policy", help="print the IAM policies the audit role and the caller need (JSON)")
+    add_operations_parsers(commands)
     return parser
+
+
+def add_operations_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schedule = commands.add_parser("schedule", help="run the configured [[schedules]] until SIGTERM or SIGINT")
+    schedule.add_argument(
+        "--once", metavar="NAME", help="run the job of schedule NAME once now and exit with its exit code"
+    )
+
+    diff = commands.add_parser("diff", help="show what changed between two complete runs")
+    diff.add_argument("run_a", metavar="RUN_A", help="earlier run: number or 'latest'")
+    diff.add_argument("run_b", metavar="RUN_B", help="later run: number or 'latest'")
+    diff.add_argument("--format", choices=[f.value for f in DiffFormat], default=DiffFormat.TEXT.value)
+
+    prune = commands.add_parser("prune", help="delete old runs; the latest complete run is always kept")
+    prune.add_argument(
+        "--older-than", type=int, required=True, metavar="DAYS", help="delete runs that started more than DAYS ago"
+    )
+    prune.add_argument("--dry-run", action="store_true", help="list what would be deleted and change nothing")
+
+    email = commands.add_parser("email", help="email the report of a stored run now, with the PDF attached")
+    email.add_argument("--run", default="latest", help="run number or 'latest' (default)")
+    email.add_argument("--to", action="append", required=True, metavar="ADDRESS", help="recipient; repeat for more")
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
@@ -111,8 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditorError as exc:
         if args.debug:
             logger.exception("ecr-auditor failed")
-        print(f"ecr-auditor: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"ecr-auditor: error: {line}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the program's edge: reported in one line, exit 4
+        if args.debug:
+            raise
+        print(
+            f"ecr-auditor: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return ExitCode.RUNTIME
     except KeyboardInterrupt:
         print("ecr-auditor: interrupted", file=sys.stderr)
         return ExitCode.RUNTIME
@@ -126,8 +184,13 @@ def dispatch(args: argparse.Namespace) -> int:
         "checks": cmd_checks,
         "config": cmd_config,
         "report": cmd_report,
+        "evidence": cmd_evidence,
         "history": cmd_history,
         "iam-policy": cmd_iam_policy,
+        "schedule": cmd_schedule,
+        "diff": cmd_diff,
+        "prune": cmd_prune,
+        "email": cmd_email,
     }
     return handlers[args.command](args)
 
@@ -265,22 +328,137 @@ def cmd_config(args: argparse.Namespace) -> int:
     print(f"accounts: {', '.join(audit.accounts) or 'the caller account'}", file=sys.stderr)
     print(f"regions: {', '.join(audit.regions) or 'the session default region'}", file=sys.stderr)
     print(f"database: {config.database_url(args.database_url)}", file=sys.stderr)
+    print_operations_summary(config)
     return ExitCode.CLEAN
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from auditor.report.exports import ExportFormat
+    from auditor.report.model import ReportOptions
+    from auditor.report.render import render_model
+
     config = load(args.config)
     store = open_store(config, args.database_url)
     try:
         run = store.resolve(args.run)
-        html = render_html(build_report_model(store, run.id))
+        options = ReportOptions.from_settings(config.settings.report)
+        model = build_report_model(store, run.id, options=options)
+        data = render_model(store, model, ExportFormat(args.format))
+        summary = None
+        if args.import_to_security_hub:
+            import boto3
+
+            from auditor.report.securityhub import import_findings
+
+            summary = import_findings(store, model, boto3.Session(), args.security_hub_region)
     finally:
         store.close()
     if args.output == "-":
-        sys.stdout.write(html)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
-        write_atomically(Path(args.output), html)
+        write_atomically(Path(args.output), data)
         print(args.output)
+    if summary is None:
+        return ExitCode.CLEAN
+    print(
+        f"security hub {summary.account}/{summary.region}: {summary.imported} imported, {summary.archived} archived, "
+        f"{len(summary.failed)} rejected, {summary.skipped_other_accounts} skipped (other accounts)",
+        file=sys.stderr,
+    )
+    for finding_id, code, message in summary.failed[:20]:
+        print(f"  rejected {finding_id}: {code} {message}", file=sys.stderr)
+    return ExitCode.RUNTIME if summary.failed else ExitCode.CLEAN
+
+
+def add_evidence_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    evidence = commands.add_parser("evidence", help="export and verify evidence packages for auditors")
+    actions = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write the evidence package (zip) of a run or of a period")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="run number or 'latest'")
+    which.add_argument(
+        "--from", dest="start", type=_date, metavar="DATE", help="first day (YYYY-MM-DD, UTC) of a period"
+    )
+    export.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day (YYYY-MM-DD, UTC) of the period")
+    export.add_argument("--output", "-o", required=True, type=Path, help="zip file to write")
+    verify = actions.add_parser("verify", help="verify a package without the database: 0 valid, 1 mismatch, 2 usage")
+    verify.add_argument("package", type=Path, metavar="FILE.zip", help="evidence package")
+    verify.add_argument("--public-key", type=Path, help="the signer's ed25519 public key (PEM or OpenSSH)")
+    verify.add_argument("--manifest-sha256", help="the manifest SHA-256 printed when the package was exported")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    if args.evidence_command == "verify":
+        return cmd_evidence_verify(args)
+    return cmd_evidence_export(args)
+
+
+def cmd_evidence_export(args: argparse.Namespace) -> int:
+    from auditor.evidence.package import export_package, runs_in_period
+    from auditor.report.model import ReportOptions
+
+    if args.start is not None and args.end is None:
+        raise ConfigError(
+            "--from needs --to", hint="give both days of the period, e.g. --from 2026-01-01 --to 2026-01-31"
+        )
+    if args.run is not None and args.end is not None:
+        raise ConfigError("--to goes with --from, not with --run")
+    config = load(args.config)
+    key = config.settings.evidence.signing_key
+    if key is not None and not key.is_absolute():
+        key = config.directory / key
+    store = open_store(config, args.database_url)
+    try:
+        if args.run is not None:
+            run_ids = [store.resolve(args.run).id]
+            period = None
+        else:
+            run_ids = [r.id for r in runs_in_period(store, args.start, args.end)]
+            period = (args.start, args.end)
+        result = export_package(
+            store,
+            run_ids,
+            args.output,
+            signing_key=key,
+            options=ReportOptions.from_settings(config.settings.report),
+            period=period,
+        )
+    finally:
+        store.close()
+    runs = ", ".join(map(str, result.run_ids))
+    print(f"wrote {result.path}: runs {runs}, {result.file_count} files", file=sys.stderr)
+    print(f"manifest sha256: {result.manifest_sha256}")
+    if result.key_fingerprint:
+        print(f"signing key sha256: {result.key_fingerprint}")
+    return ExitCode.CLEAN
+
+
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    from auditor.evidence.signing import load_public_key
+    from auditor.evidence.verify import verify_package
+
+    key = load_public_key(args.public_key) if args.public_key is not None else None
+    result = verify_package(args.package, key, args.manifest_sha256)
+    for problem in result.problems:
+        print(f"mismatch: {problem}", file=sys.stderr)
+    if not result.ok:
+        print(f"{args.package}: INVALID, {len(result.problems)} problem(s)", file=sys.stderr)
+        return ExitCode.FAILURES
+    runs = ", ".join(map(str, result.run_ids))
+    if not result.signed:
+        signature = "not signed"
+    else:
+        signature = f"signature valid, checked with {result.signature_checked_with} (sha256 {result.key_fingerprint})"
+    print(f"{args.package}: valid; runs {runs}; {result.file_count} files; {signature}", file=sys.stderr)
+    print(f"manifest sha256: {result.manifest_sha256}")
     return ExitCode.CLEAN
 
 
@@ -288,22 +466,218 @@ def cmd_history(args: argparse.Namespace) -> int:
     config = load(args.config)
     store = open_store(config, args.database_url)
     try:
+        if args.schedule:
+            print_schedule_history(store)
+            return ExitCode.CLEAN
         runs = store.runs()
+        print(f"{'run':>5}  {'status':<9} {'started (UTC)':<17} {'score':>6} {'coverage':>9} {'exit':>4}")
+        for run in runs:
+            score = "-" if run.score is None else f"{run.score:.1f}"
+            coverage = "-" if run.coverage is None else f"{run.coverage:.1f}%"
+            exit_code = "-" if run.exit_code is None else str(run.exit_code)
+            started = run.started_at.strftime("%Y-%m-%d %H:%M")
+            print(f"{run.id:>5}  {run.status:<9} {started:<17} {score:>6} {coverage:>9} {exit_code:>4}")
+        print_history_notes(store)
     finally:
         store.close()
-    print(f"{'run':>5}  {'status':<9} {'started (UTC)':<17} {'score':>6} {'coverage':>9} {'exit':>4}")
-    for run in runs:
-        score = "-" if run.score is None else f"{run.score:.1f}"
-        coverage = "-" if run.coverage is None else f"{run.coverage:.1f}%"
-        exit_code = "-" if run.exit_code is None else str(run.exit_code)
-        started = run.started_at.strftime("%Y-%m-%d %H:%M")
-        print(f"{run.id:>5}  {run.status:<9} {started:<17} {score:>6} {coverage:>9} {exit_code:>4}")
     return ExitCode.CLEAN
 
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
     print(json.dumps(iam_policy_documents(), indent=2))
     return ExitCode.CLEAN
+
+
+class DiffFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _show(value: float | None, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:.1f}{suffix}"
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from auditor.deliver.scheduler import AuditScheduler
+
+    config = load(args.config)
+    scheduler = AuditScheduler(config, database_url=args.database_url)
+    if args.once is None:
+        scheduler.serve()
+        return ExitCode.CLEAN
+    try:
+        result = scheduler.run_now(args.once)
+    finally:
+        scheduler.shutdown()
+    run = f", run {result.run_id}" if result.run_id is not None else ""
+    detail = f": {result.detail}" if result.detail else ""
+    print(f"schedule {result.schedule}: {result.outcome}{run}, exit code {result.exit_code}{detail}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from auditor.deliver.changes import compare_runs
+
+    config = load(args.config)
+    store = open_store(config, args.database_url)
+    try:
+        before, after = store.resolve(args.run_a), store.resolve(args.run_b)
+        comparison = compare_runs(store, before.id, after.id)
+    finally:
+        store.close()
+    print(
+        f"run {before.id} -> run {after.id}: score {_show(before.score)} -> {_show(after.score)}, "
+        f"coverage {_show(before.coverage, '%')} -> {_show(after.coverage, '%')}; "
+        f"{len(comparison.results)} result(s) changed ({len(comparison.new_failures)} new failure(s), "
+        f"{len(comparison.resolved_failures)} resolved), {len(comparison.settings.changes)} setting(s) changed",
+        file=sys.stderr,
+    )
+    if DiffFormat(args.format) is DiffFormat.JSON:
+        document = {
+            "before": before.id,
+            "after": after.id,
+            "score": {"before": before.score, "after": after.score, "change": comparison.score_change},
+            "results": [
+                {
+                    "id": c.result_id,
+                    "check": c.check_id,
+                    "severity": c.severity.value,
+                    "resource": c.resource,
+                    "before": c.before.value if c.before else None,
+                    "after": c.after.value if c.after else None,
+                    "reason": c.reason,
+                }
+                for c in comparison.results
+            ],
+            "settings": [
+                {
+                    "account": c.account,
+                    "region": c.region,
+                    "feature": c.feature.value,
+                    "subject": c.subject,
+                    "change": c.kind.value,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in comparison.settings.changes
+            ],
+            "not_compared": [
+                {"account": n.account, "region": n.region, "feature": n.feature.value, "reason": n.reason}
+                for n in comparison.settings.not_compared
+            ],
+        }
+        print(json.dumps(document, indent=2))
+        return ExitCode.CLEAN
+    for change in comparison.results:
+        transition = f"{change.before or 'none'} -> {change.after or 'none'}"
+        print(
+            f"result   {transition:<24} {change.check_id:<8} {change.severity.value:<8} {change.resource}  "
+            f"[{change.result_id}]"
+        )
+    for setting in comparison.settings.changes:
+        where = f"{setting.account}/{setting.region}"
+        print(f"setting  {setting.kind.value:<24} {where} {setting.feature.value} {setting.subject}")
+        if setting.before or setting.after:
+            print(f"    before: {setting.before or '-'}")
+            print(f"    after:  {setting.after or '-'}")
+    for skipped in comparison.settings.not_compared:
+        where = f"{skipped.account}/{skipped.region}"
+        print(f"setting  {'not compared':<24} {where} {skipped.feature.value}: {skipped.reason}")
+    return ExitCode.CLEAN
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from auditor.store.db import utcnow
+    from auditor.store.lock import RunLock
+
+    if args.older_than < 0:
+        raise ConfigError(f"invalid --older-than {args.older_than}: give a number of days, 0 or more")
+    config = load(args.config)
+    store = open_store(config, args.database_url)
+    lock = RunLock(store)
+    try:
+        lock.acquire()
+        try:
+            # Holding the lock keeps every run out while payloads are deleted; the
+            # heartbeat keeps it from looking stale during a long prune.
+            lock.attach(0)
+            cutoff = utcnow() - timedelta(days=args.older_than)
+            summary = store.prune_runs(started_before=cutoff, dry_run=args.dry_run)
+        finally:
+            lock.release()
+    finally:
+        store.close()
+    verb = "would delete" if summary.dry_run else "deleted"
+    kept_note = f"; kept the latest complete run {summary.kept_latest}" if summary.kept_latest is not None else ""
+    print(
+        f"{verb} {len(summary.runs)} run(s) and {summary.payloads} unreferenced payload(s) "
+        f"({summary.payload_bytes} bytes){kept_note}",
+        file=sys.stderr,
+    )
+    for run_id in summary.runs:
+        print(run_id)
+    return ExitCode.CLEAN
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    from auditor.deliver.email import deliver_report
+
+    for address in args.to:
+        if "@" not in address:
+            raise ConfigError(f"invalid --to {address!r}: give an email address")
+    config = load(args.config)
+    store = open_store(config, args.database_url)
+    try:
+        run = store.resolve(args.run)
+        delivery = deliver_report(store, run.id, config, args.to)
+    finally:
+        store.close()
+    print(f"run {run.id}: email sent to {len(delivery.recipients)} recipient(s): {delivery.subject}", file=sys.stderr)
+    print(delivery.message_id)
+    return ExitCode.CLEAN
+
+
+def print_schedule_history(store: Store) -> None:
+    print(f"{'schedule':<20} {'due (UTC)':<17} {'outcome':<8} {'run':>5}  detail")
+    for event in store.schedule_events():
+        due = event.scheduled_for.strftime("%Y-%m-%d %H:%M")
+        run = "-" if event.run_id is None else str(event.run_id)
+        print(f"{event.schedule:<20} {due:<17} {event.outcome:<8} {run:>5}  {event.detail}")
+
+
+def print_history_notes(store: Store) -> None:
+    """Point at what the run list leaves out: missed schedule times and pruned runs."""
+    unfinished = store.schedule_events(outcomes=("missed", "skipped", "failed"))
+    if unfinished:
+        print(
+            f"{len(unfinished)} scheduled time(s) did not produce a run; "
+            "list them with 'ecr-auditor history --schedule'",
+            file=sys.stderr,
+        )
+    pruned = store.pruned_runs()
+    if pruned:
+        print(f"{len(pruned)} run(s) were pruned, the oldest {pruned[0]} and the newest {pruned[-1]}", file=sys.stderr)
+
+
+def print_operations_summary(config: LoadedConfig) -> None:
+    """Print the waiver warnings and the schedules of a config, for `config validate`."""
+    from auditor.checks.waivers import waiver_warnings
+    from auditor.deliver.cron import crontab_trigger
+    from auditor.store.db import utcnow
+
+    settings = config.settings
+    print(f"waivers: {len(settings.waivers)}", file=sys.stderr)
+    for line in waiver_warnings(settings.waivers, settings.waiver_policy):
+        print(f"warning: {line}", file=sys.stderr)
+    for schedule in settings.schedules:
+        trigger = crontab_trigger(schedule.cron, settings.scheduler.timezone)
+        upcoming = trigger.get_next_fire_time(None, utcnow())
+        action = "audit" if schedule.audit else "email the latest run"
+        if schedule.audit and schedule.recipients:
+            action = "audit and email"
+        print(f"schedule {schedule.name}: {schedule.cron} ({action}), next {upcoming}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,10 +11,20 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from auditor.checks.model import Severity
 from auditor.errors import ConfigError
@@ -41,6 +51,9 @@ Upstream = Literal[
     "chainguard",
 ]
 UPSTREAM_REGISTRIES: tuple[Upstream, ...] = get_args(Upstream)
+# Finding severities that thresholds may name, lowest first. UNTRIAGED and UNDEFINED
+# findings are listed in reports but never counted against a threshold.
+FindingSeverity = Literal["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$")]
 
 
@@ -99,6 +112,22 @@ class DatabaseSettings(_Section):
 
 class ReportSettings(_Section):
     output_dir: Path = Field(default=Path("reports"), description="Where `run` writes reports.")
+    trend_runs: int = Field(
+        default=12, ge=2, le=200, description="Complete runs, the reported one included, that the trend chart shows."
+    )
+    pdf_max_rows: int = Field(
+        default=200,
+        ge=10,
+        le=100_000,
+        description="Rows per report section in the PDF; beyond it the PDF shows totals and the first rows.",
+    )
+
+
+class EvidenceSettings(_Section):
+    signing_key: Path | None = Field(
+        default=None,
+        description="PEM or OpenSSH ed25519 private key that signs evidence manifests, relative to the config file.",
+    )
 
 
 class CheckSettings(_Section):
@@ -137,16 +166,164 @@ class CheckSettings(_Section):
     signing_required_prefixes: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
         default_factory=list, description="Repositories that a signing rule must cover."
     )
+    production_repository_prefixes: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, description="Repositories that must be scanned continuously (SCAN-03)."
+    )
+    max_severity: FindingSeverity = Field(
+        default="HIGH", description="Active findings at or above this severity fail VULN-01."
+    )
+    sla_days: dict[FindingSeverity, Annotated[int, Field(ge=1, le=3650)]] = Field(
+        default_factory=lambda: {"CRITICAL": 15, "HIGH": 30, "MEDIUM": 90},
+        description="Days a finding of each severity may stay open on an image in use (VULN-02).",
+    )
+    in_use_days: int = Field(
+        default=30, ge=1, le=3650, description="An image pushed or pulled within this many days is in use."
+    )
+    min_rescan_days: int = Field(
+        default=180, ge=1, le=3650, description="Shortest acceptable Inspector ECR re-scan duration (SCAN-04)."
+    )
     severity: dict[CheckId, Severity] = Field(
         default_factory=dict, description="Severity overrides by check id."
     )
+
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# A check id such as REPO-05, or a glob over check ids such as REPO-* or *.
+CheckPattern = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9*?\[\]!-]{1,32}$")]
+EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")]
+EnvironmentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+ScheduleName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class Waiver(_Section):
+    """An approved exception: FAIL results of matching checks on matching resources become WAIVED."""
+
+    check: CheckPattern = Field(description="Check id, or a glob over check ids such as REPO-*.")
+    resource: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
+        description="Glob over account/region/kind/name; * also matches '/'."
+    )
+    reason: NonBlank
+    approver: NonBlank
+    approved: date | None = Field(default=None, description="Day the waiver was approved.")
+    expires: date = Field(description="Last day (UTC) on which the waiver applies.")
+
+    @field_validator("expires")
+    @classmethod
+    def _expires_after_approval(cls, expires: date, info: ValidationInfo) -> date:
+        approved = info.data.get("approved")
+        if approved is not None and expires < approved:
+            raise ValueError(f"the waiver expires before it was approved on {approved.isoformat()}")
+        return expires
+
+
+class WaiverPolicySettings(_Section):
+    expiry_warning_days: int = Field(
+        default=30, ge=0, le=365, description="Flag waivers that expire within this many days."
+    )
+    max_duration_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Longest allowed time from a waiver's approval to its expiry; unset means no limit.",
+    )
+
+
+class SmtpSettings(_Section):
+    host: str | None = Field(default=None, description="SMTP server host name.")
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Default 587 for starttls, 465 for tls, 25 for none."
+    )
+    security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (upgrade after connecting), tls (implicit TLS) or none."
+    )
+    username_env: EnvironmentName = Field(
+        default="ECR_AUDITOR_SMTP_USERNAME", description="Environment variable holding the login user name."
+    )
+    password_env: EnvironmentName = Field(
+        default="ECR_AUDITOR_SMTP_PASSWORD", description="Environment variable holding the login password."
+    )
+    timeout_seconds: int = Field(default=60, ge=1, le=600, description="Timeout of each SMTP operation.")
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CAs to trust instead of the system's, relative to the config file.",
+    )
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class SesSettings(_Section):
+    region: RegionName | None = Field(default=None, description="SES region; default the session's region.")
+    api: Literal["sesv2", "ses"] = Field(
+        default="sesv2", description="sesv2 (SendEmail with raw content) or ses (SendRawEmail)."
+    )
+    configuration_set: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+
+
+class EmailSettings(_Section):
+    transport: Literal["smtp", "ses"] = "smtp"
+    sender: EmailAddress | None = Field(default=None, description="From address; SES needs it verified.")
+    subject_prefix: Annotated[str, StringConstraints(max_length=100)] = "[ecr-auditor]"
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    ses: SesSettings = Field(default_factory=SesSettings)
+
+
+class SchedulerSettings(_Section):
+    timezone: str = Field(default="UTC", description="IANA time zone of the cron expressions.")
+    misfire_grace_seconds: int = Field(
+        default=3600,
+        ge=1,
+        le=7 * 86400,
+        description="A run that starts later than this after its time is recorded as missed instead.",
+    )
+    catch_up: bool = Field(
+        default=True,
+        description="At start, run each schedule once if it missed runs while the scheduler was down.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone: use an IANA name such as UTC or Europe/Berlin") from exc
+        return value
+
+
+class ScheduleSettings(_Section):
+    name: ScheduleName
+    cron: str = Field(description="Five-field crontab expression: minute hour day-of-month month day-of-week.")
+    audit: bool = Field(default=True, description="Run an audit; false emails the latest complete run.")
+    recipients: list[EmailAddress] = Field(default_factory=list, description="Who receives the report.")
+    only_when_changed: bool = Field(
+        default=False,
+        description="Skip the email when the run's results equal those of the run this schedule last sent.",
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from auditor.deliver.cron import crontab_trigger
+
+        crontab_trigger(value, "UTC")
+        return value
 
 
 class Settings(_Section):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
+    waivers: list[Waiver] = Field(default_factory=list)
+    waiver_policy: WaiverPolicySettings = Field(default_factory=WaiverPolicySettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    schedules: list[ScheduleSettings] = Field(default_factory=list)
 
 
 class LoadedConfig:
@@ -208,9 +385,13 @@ def parse(text: str, path: Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at that line") from exc
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, raw, path)) from exc
+    problems = consistency_problems(settings)
+    if problems:
+        raise ConfigError(format_consistency_problems(problems, path))
+    return settings
 
 
 def format_validation_error(error: ValidationError, raw: Mapping[str, Any], path: Path) -> str:
@@ -225,6 +406,61 @@ def format_validation_error(error: ValidationError, raw: Mapping[str, Any], path
             )
         else:
             lines.append(f"{path}: invalid value {problem['input']!r} for '{key}': {problem['msg']}")
+    return "\n".join(lines)
+
+
+def consistency_problems(settings: Settings) -> list[tuple[str, object, str]]:
+    """Find problems across keys that validating each key alone cannot see.
+
+    Returns (key, value, message) triples; a value of None means the key is missing.
+    """
+    problems: list[tuple[str, object, str]] = []
+    seen: set[str] = set()
+    for index, schedule in enumerate(settings.schedules):
+        key = f"schedules.{index}"
+        if schedule.name in seen:
+            problems.append((f"{key}.name", schedule.name, "another schedule has this name; give each a unique name"))
+        seen.add(schedule.name)
+        if not schedule.audit and not schedule.recipients:
+            problems.append(
+                (f"{key}.recipients", [], "a schedule with audit = false only sends email, so it needs recipients")
+            )
+        if schedule.only_when_changed and not schedule.recipients:
+            problems.append((f"{key}.only_when_changed", True, "it needs recipients to have an effect"))
+    if any(schedule.recipients for schedule in settings.schedules):
+        if settings.email.sender is None:
+            problems.append(("email.sender", None, "schedules send email, so a sender address is required"))
+        if settings.email.transport == "smtp" and settings.email.smtp.host is None:
+            problems.append(("email.smtp.host", None, "schedules send email through SMTP, so a host is required"))
+    limit = settings.waiver_policy.max_duration_days
+    if limit is not None:
+        for index, waiver in enumerate(settings.waivers):
+            key = f"waivers.{index}"
+            if waiver.approved is None:
+                problems.append(
+                    (f"{key}.approved", None, f"waiver_policy.max_duration_days = {limit} needs every approval date")
+                )
+                continue
+            days = (waiver.expires - waiver.approved).days
+            if days > limit:
+                problems.append(
+                    (
+                        f"{key}.expires",
+                        waiver.expires.isoformat(),
+                        f"the waiver lasts {days} days from its approval on {waiver.approved.isoformat()}, "
+                        f"more than waiver_policy.max_duration_days = {limit}",
+                    )
+                )
+    return problems
+
+
+def format_consistency_problems(problems: list[tuple[str, object, str]], path: Path) -> str:
+    lines = []
+    for key, value, message in problems:
+        if value is None:
+            lines.append(f"{path}: missing key '{key}': {message}")
+        else:
+            lines.append(f"{path}: invalid value {value!r} for '{key}': {message}")
     return "\n".join(lines)
 
 
@@ -267,6 +503,17 @@ repository_workers = 8
 [report]
 # Where `ecr-auditor run` writes its reports, relative to this file.
 output_dir = "reports"
+# Complete runs, the reported one included, that the score trend shows.
+trend_runs = 12
+# Rows per section in the PDF report. A longer section shows totals and its first rows,
+# and points to the CSV export for the rest; the HTML report always lists every row.
+pdf_max_rows = 200
+
+[evidence]
+# ed25519 private key (PEM or OpenSSH format, unencrypted) that signs the manifest of
+# every evidence package, relative to this file. Create one with:
+#   openssl genpkey -algorithm ed25519 -out evidence-signing.pem
+# signing_key = "evidence-signing.pem"
 
 [checks]
 # Scan type every registry should use (SCAN-01): ENHANCED or BASIC.
@@ -296,8 +543,95 @@ require_cross_region = false
 critical_repository_prefixes = []
 # Repository name prefixes that a signing rule must cover (SIGN-01).
 signing_required_prefixes = []
+# Repository name prefixes that must be scanned continuously (SCAN-03).
+production_repository_prefixes = []
+# Active findings at or above this severity on a latest image fail VULN-01:
+# INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL.
+max_severity = "HIGH"
+# An image pushed or pulled within this many days is in use (VULN-02). ECR updates
+# lastRecordedPullTime at most once a day.
+in_use_days = 30
+# Shortest acceptable Amazon Inspector re-scan duration for ECR images (SCAN-04).
+min_rescan_days = 180
+
+# Days a finding may stay open on an image in use, by severity (VULN-02).
+[checks.sla_days]
+CRITICAL = 15
+HIGH = 30
+MEDIUM = 90
 
 # Severity overrides by check id.
 [checks.severity]
 # "REPO-05" = "medium"
+
+# Waivers: approved exceptions. A FAIL of a matching check on a matching resource becomes
+# WAIVED: it counts as a pass in the score and never for exit code 1, and the report keeps
+# its original reason and evidence. `check` is a check id or a glob over ids (REPO-*);
+# `resource` is a glob over account/region/kind/name, where * also matches "/". A waiver
+# applies up to and including its `expires` day (UTC) and is reported as expired after it.
+# [[waivers]]
+# check = "REPO-05"
+# resource = "123456789012/us-east-1/repository/legacy-*"
+# reason = "Legacy images are retired in Q3; tagging them is not worth the change."
+# approver = "jane.doe@example.com"
+# approved = 2026-01-15
+# expires = 2026-06-30
+
+[waiver_policy]
+# Waivers that expire within this many days are flagged in the report and the email.
+expiry_warning_days = 30
+# Longest allowed time from a waiver's `approved` day to its `expires` day. When set,
+# every waiver needs `approved`. Unset means no limit.
+# max_duration_days = 180
+
+[email]
+# How reports are sent: "smtp" or "ses" (Amazon SES through the boto3 credential chain;
+# it needs ses:SendEmail, or ses:SendRawEmail with api = "ses").
+transport = "smtp"
+# From address; SES sends only from a verified identity. Required when a schedule has recipients.
+# sender = "ecr-auditor@example.com"
+subject_prefix = "[ecr-auditor]"
+
+[email.smtp]
+# host = "smtp.example.com"
+# "starttls" (port 587 by default), "tls" (implicit TLS, port 465) or "none" (port 25;
+# only for a relay on the same host, and never with a login).
+security = "starttls"
+# port = 587
+# The login comes from these environment variables and is never written to the config,
+# the database or the logs. Leave both unset for a relay that needs no login.
+username_env = "ECR_AUDITOR_SMTP_USERNAME"
+password_env = "ECR_AUDITOR_SMTP_PASSWORD"
+timeout_seconds = 60
+# PEM file of the CAs that sign the server's certificate, instead of the system's CAs.
+# ca_file = "smtp-ca.pem"
+
+[email.ses]
+# region = "eu-west-1"
+# "sesv2" (SendEmail with raw content) or "ses" (SendRawEmail).
+api = "sesv2"
+# configuration_set = "ecr-auditor"
+
+[scheduler]
+# Used by `ecr-auditor schedule`. Time zone of every cron expression (IANA name).
+timezone = "UTC"
+# A run that cannot start within this many seconds of its time is recorded as missed.
+misfire_grace_seconds = 3600
+# After the scheduler was down, record each missed time and run every affected schedule
+# once at start.
+catch_up = true
+
+# Schedules: five-field crontab expressions (minute hour day-of-month month day-of-week,
+# Sunday is 0 or 7). Restrict the day of month or the day of week, not both.
+# `audit = false` emails the latest complete run without auditing.
+# [[schedules]]
+# name = "daily-audit"
+# cron = "0 5 * * *"
+#
+# [[schedules]]
+# name = "weekly-report"
+# cron = "0 7 * * mon"
+# audit = false
+# recipients = ["compliance@example.com"]
+# only_when_changed = false
 """

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,9 @@ class Kind(StrEnum):
     IMAGE_SCAN_FINDINGS = "image_scan_findings"
     IMAGE_SIGNING_STATUS = "image_signing_status"
     KMS_KEY = "kms_key"
+    INSPECTOR_ACCOUNT_STATUS = "inspector_account_status"
+    INSPECTOR_CONFIGURATION = "inspector_configuration"
+    INSPECTOR_FINDINGS = "inspector_findings"
 
 
 class SnapshotState(StrEnum):
@@ -267,11 +270,23 @@ class Registry:
         return self.get(Kind.ACCOUNT_SETTING, name)
 
 
+# Identity of a finding on one image across runs: account, region, repository,
+# image digest, finding id, package name and package version.
+FindingKey = tuple[str, str, str, str, str, str, str]
+
+
 @dataclass
 class Inventory:
-    """Every registry of one run, including those skipped or unreadable."""
+    """Every registry of one run, including those skipped or unreadable.
+
+    ``evaluated_at`` is the moment the checks treat as now (the run's start), so a
+    stored run evaluates the same way later. ``first_seen`` holds, for findings an
+    earlier run saw, when ecr-auditor first saw them.
+    """
 
     registries: list[Registry]
+    evaluated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    first_seen: dict[FindingKey, datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, scope: Iterable[ScopeEntry], snapshots: Iterable[Snapshot]) -> Inventory:

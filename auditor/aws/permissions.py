@@ -39,6 +39,22 @@ READ_ONLY_OPERATIONS = MappingProxyType(
     }
 )
 
+# The only AWS calls ecr-auditor makes that change anything: sending the report by
+# email through Amazon SES, and importing findings into AWS Security Hub when the
+# report command is given --import-to-security-hub. They are deliberately absent from
+# READ_ONLY_OPERATIONS, so no collector client can make them and the audit role never
+# needs them; only the delivery clients (auditor.deliver.email for SES,
+# auditor.report.securityhub for Security Hub) accept them, each only its own service.
+DELIVERY_OPERATIONS = MappingProxyType(
+    {
+        # SES API v2 authorises SendEmail with raw content as ses:SendEmail.
+        ("sesv2", "SendEmail"): "ses:SendEmail",
+        ("ses", "SendRawEmail"): "ses:SendRawEmail",
+        # DELIVERY (write): imports ASFF findings into the caller's own Security Hub.
+        ("securityhub", "BatchImportFindings"): "securityhub:BatchImportFindings",
+    }
+)
+
 # Permissions the calling identity needs in its own account, as opposed to the role
 # that ecr-auditor assumes in every audited account.
 CALLER_ONLY = frozenset({"sts:AssumeRole", "organizations:ListAccounts"})
@@ -50,6 +66,10 @@ class ForbiddenOperationError(RuntimeError):
 
 def is_allowed(service: str, operation: str) -> bool:
     return (service, operation) in READ_ONLY_OPERATIONS
+
+
+def is_delivery_allowed(service: str, operation: str) -> bool:
+    return (service, operation) in DELIVERY_OPERATIONS
 
 
 def iam_policy_documents() -> dict[str, dict[str, object]]:

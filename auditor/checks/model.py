@@ -70,6 +70,9 @@ class ResourceType(StrEnum):
     PULL_THROUGH_CACHE_RULE = "pull-through-cache-rule"
     CREATION_TEMPLATE = "creation-template"
     REPLICATION_RULE = "replication-rule"
+    # One destination (account and region) of a registry's replication configuration,
+    # named "<destination account>/<destination region>" under the source registry.
+    REPLICATION_DESTINATION = "replication-destination"
     IMAGE = "image"
 
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,6 +46,7 @@ def normalise(payload: Mapping[str, Any]) -> Any:
 class Clients:
     ecr: Any
     kms: Any
+    inspector: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class CollectOptions:
     # ValidatePullThroughCacheRule makes ECR contact the upstream registry, so it runs
     # only when the config asks for it.
     validate_pull_through_cache: bool = False
+    # Findings are read for the latest image and for every image pushed or pulled
+    # within this many days.
+    in_use_days: int = 30
+    now: datetime | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from auditor.aws.session import SessionFactory, error_code, error_message
 from auditor.aws.targets import Target
 from auditor.collect.base import Clients, CollectOptions, UnitCollector
+from auditor.collect.inspector import collect_inspector
 from auditor.collect.registry import collect_registry
 from auditor.collect.repositories import collect_repositories
 from auditor.inventory import CollectionError, ScopeEntry, ScopeStatus, Snapshot
@@ -37,6 +38,7 @@ def collect_unit(factory: SessionFactory, target: Target, options: CollectOption
         clients = Clients(
             ecr=factory.client(session, "ecr", region, account),
             kms=factory.client(session, "kms", region, account),
+            inspector=factory.client(session, "inspector2", region, account),
         )
     except (ClientError, BotoCoreError) as exc:
         code, message = error_code(exc), error_message(exc)
@@ -47,7 +49,8 @@ def collect_unit(factory: SessionFactory, target: Target, options: CollectOption
 
     unit = UnitCollector(account, region, clients, options)
     collect_registry(unit)
-    collect_repositories(unit)
+    images = collect_repositories(unit)
+    collect_inspector(unit, images)
     seconds = time.monotonic() - started
     logger.info(
         "account=%s region=%s snapshots=%d errors=%d seconds=%.2f",

@@ -6,13 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.checks.filters import signing_rules_covering
-from auditor.collect.base import UnitCollector, all_pages, normalise
-from auditor.inventory import REGISTRY, Kind, latest_image
+from auditor.collect.base import CollectOptions, UnitCollector, all_pages, normalise
+from auditor.inventory import REGISTRY, Kind, is_archived, is_scannable_image, latest_image
+from auditor.vulnerabilities import image_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +22,15 @@ logger = logging.getLogger(__name__)
 _SCANNING_BATCH = 25
 
 
-def collect_repositories(unit: UnitCollector) -> None:
+def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
+    """Collect every repository and return the (repository, digest) of each image whose
+    findings were read: the latest image and the images in use."""
     ecr = unit.clients.ecr
     try:
         answer = all_pages(ecr.describe_repositories, ("repositories",), maxResults=1000)
     except (ClientError, BotoCoreError) as exc:
         unit.listing_failed(Kind.REPOSITORY, "DescribeRepositories", exc)
-        return
+        return []
     repositories = [normalise(r) for r in answer["repositories"]]
     for repository in repositories:
         unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
@@ -36,13 +40,14 @@ def collect_repositories(unit: UnitCollector) -> None:
     signing_configuration = (signing.payload or {}).get("signingConfiguration") if signing else None
     with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="repo") as pool:
         # list() re-raises anything unexpected from a worker instead of dropping it.
-        list(pool.map(lambda r: _collect_one(unit, r, signing_configuration), repositories))
+        scanned = list(pool.map(lambda r: _collect_one(unit, r, signing_configuration), repositories))
     collect_kms_keys(unit, repositories)
+    return [image for images in scanned for image in images]
 
 
 def _collect_one(
     unit: UnitCollector, repository: Mapping[str, Any], signing: Mapping[str, Any] | None
-) -> None:
+) -> list[tuple[str, str]]:
     ecr = unit.clients.ecr
     name = repository["repositoryName"]
     unit.fetch(
@@ -72,12 +77,31 @@ def _collect_one(
         lambda: all_pages(ecr.describe_images, ("imageDetails",), repositoryName=name, maxResults=1000),
         shape=_images_payload,
     )
-    if images.present:
-        latest = latest_image(images.payload["imageDetails"])
-        if latest is not None:
-            collect_scan_findings(unit, name, latest["imageDigest"])
-            if signing and signing_rules_covering(signing, name):
-                collect_signing_status(unit, name, latest["imageDigest"])
+    if not images.present:
+        return []
+    details = images.payload["imageDetails"]
+    latest = latest_image(details)
+    if latest is None:
+        return []
+    digests = [latest["imageDigest"], *images_in_use(details, unit.options, exclude=latest["imageDigest"])]
+    for digest in digests:
+        collect_scan_findings(unit, name, digest)
+    if signing and signing_rules_covering(signing, name):
+        collect_signing_status(unit, name, latest["imageDigest"])
+    return [(name, digest) for digest in digests]
+
+
+def images_in_use(details: list[Mapping[str, Any]], options: CollectOptions, exclude: str) -> list[str]:
+    """Digests of scannable, non-archived images pushed or pulled within in_use_days."""
+    now = options.now or datetime.now(UTC)
+    return sorted(
+        d["imageDigest"]
+        for d in details
+        if d.get("imageDigest") != exclude
+        and is_scannable_image(d)
+        and not is_archived(d)
+        and image_in_use(d, now, options.in_use_days)
+    )
 
 
 def collect_signing_status(unit: UnitCollector, repository: str, digest: str) -> None:

@@ -31,6 +31,8 @@ class RequestContext:
     region: str
     state: EmulatorState
     call_moto: Callable[[Mapping[str, Any]], dict[str, Any]]
+    # SigV4 access key of the request, for messages that name the caller.
+    access_key: str | None = None
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]

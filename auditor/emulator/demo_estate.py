@@ -11,7 +11,11 @@ that the estate as a whole contains every case the checks look at:
 - BASIC and ENHANCED scanning with uncovered repositories, and signing;
 - every tag mutability and encryption choice, and broken lifecycle policies;
 - images with signatures, SBOMs and archived versions, and scan findings in
-  every scan status.
+  every scan status;
+- Amazon Inspector enabled for ECR, with its re-scan durations and findings, in
+  the ENHANCED registries, and disabled in the others;
+- an opt-in region (``SKIPPED_REGION``) that no account has enabled, so that
+  region discovery has a region to skip.
 
 The same arguments always produce the same estate, apart from identifiers that
 moto generates (KMS key ids) and times, which are relative to ``now``.
@@ -49,6 +53,8 @@ from auditor.emulator.wire import model_enum
 logger = logging.getLogger(__name__)
 
 UNTRUSTED_ACCOUNT = "999988887777"
+# An opt-in region left disabled in every account; the auditor must skip it.
+SKIPPED_REGION = "af-south-1"
 ORGANIZATION_ID = "o-a1b2c3d4e5"
 MIN_REPOSITORIES_PER_REGISTRY = 12
 
@@ -151,6 +157,8 @@ class DemoEstate:
     trusted_accounts: tuple[str, ...] = ()
     organization_id: str = ORGANIZATION_ID
     repositories: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # Opt-in regions that every account leaves disabled: calls there fail.
+    skipped_regions: tuple[str, ...] = ()
     image_count: int = 0
     # Notable case -> resources holding it, as "account/region/kind/name".
     markers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -213,6 +221,7 @@ class _DemoBuilder:
         self._pull_through_cache(profile, account, region)
         self._creation_templates(profile, account, region, kms_key)
         self._scanning(profile, account, region)
+        self._inspector(profile, account, region)
         signing_profile = self._signing(profile, account, region)
 
         names = self._repository_names(count)
@@ -441,6 +450,28 @@ class _DemoBuilder:
             self.seeder.put_scanning_configuration(account, region, "BASIC", {"SCAN_ON_PUSH": ["*"]})
         else:
             self.seeder.put_scanning_configuration(account, region, "ENHANCED", {"CONTINUOUS_SCAN": ["*"]})
+
+    def _inspector(self, profile: int, account: str, region: str) -> None:
+        """Enable Inspector for ECR in the ENHANCED registries, with a different re-scan setup in each."""
+        if profile == 0:
+            self.seeder.enable_inspector(account, region)
+            self.seeder.configure_inspector_rescan(
+                account, region, "DAYS_30", pull_date_rescan_duration="DAYS_14", pull_date_rescan_mode="LAST_IN_USE_AT"
+            )
+        elif profile == 3:
+            self.seeder.enable_inspector(account, region)
+            self.seeder.configure_inspector_rescan(
+                account,
+                region,
+                "LIFETIME",
+                pull_date_rescan_duration="DAYS_180",
+                pull_date_rescan_mode="LAST_PULL_DATE",
+            )
+            self.estate.mark("inspector_lifetime_rescan", account, region, "registry", account)
+        else:
+            self.estate.mark("inspector_disabled", account, region, "registry", account)
+            return
+        self.estate.mark("inspector_enabled", account, region, "registry", account)
 
     def _signing(self, profile: int, account: str, region: str) -> str | None:
         if profile != 0:
@@ -723,7 +754,7 @@ class _DemoBuilder:
             return  # older images are often not scanned at all: ScanNotFoundException
         if latest and index == 0 and profile in (0, 1):
             packages = base_image_packages()
-            self._record_scan(image, "ACTIVE" if enhanced else "COMPLETE", packages, enhanced)
+            self._record_scan(image, "ACTIVE" if enhanced else "COMPLETE", packages, enhanced, latest=True)
             self.estate.mark("paginated_findings", account, region, "image", f"{name}@{digest}")
             return
         if latest and enhanced and index == 9:
@@ -740,9 +771,11 @@ class _DemoBuilder:
         packages = (
             self.rng.sample(HEADLINE_PACKAGES, self.rng.randint(0, 4)) if status in ("COMPLETE", "ACTIVE") else []
         )
-        self._record_scan(image, status, packages, enhanced)
+        self._record_scan(image, status, packages, enhanced, latest=latest)
 
-    def _record_scan(self, image: ImageContext, status: str, packages: Sequence[Any], enhanced: bool) -> None:
+    def _record_scan(
+        self, image: ImageContext, status: str, packages: Sequence[Any], enhanced: bool, *, latest: bool = False
+    ) -> None:
         self.estate.mark(
             f"scan_status_{status.lower()}", image.account, image.region, "image", f"{image.repository}@{image.digest}"
         )
@@ -768,6 +801,8 @@ class _DemoBuilder:
                 status=status,
                 enhanced_findings=findings if finished else None,
             )
+            if latest and finished and packages:
+                self._inspector_findings(image, packages, first_seen)
         else:
             self.seeder.add_scan_findings(
                 image.account,
@@ -777,6 +812,27 @@ class _DemoBuilder:
                 status=status,
                 findings=[basic_finding(package) for package in packages] if finished else None,
             )
+
+    def _inspector_findings(self, image: ImageContext, packages: Sequence[Any], first_seen: datetime) -> None:
+        """Record Inspector's view of the findings on a latest image: what ListFindings returns."""
+        in_use = image.repository.startswith(("payments/", "prod-"))
+        for position, package in enumerate(packages):
+            # The same findings as ECR's enhancedFindings: every thirteenth is suppressed.
+            self.seeder.add_inspector_findings(
+                image.account,
+                image.region,
+                image.repository,
+                image.digest,
+                [package],
+                first_observed_at=first_seen,
+                last_observed_at=self.now,
+                status="SUPPRESSED" if position % 13 == 12 else "ACTIVE",
+                last_in_use_at=self.now - timedelta(hours=6) if in_use else None,
+                in_use_count=3 if in_use else None,
+            )
+        self.estate.mark(
+            "inspector_findings", image.account, image.region, "image", f"{image.repository}@{image.digest}"
+        )
 
 
 def seed_demo_estate(
@@ -794,6 +850,8 @@ def seed_demo_estate(
     profiles 0..3 in turn (profile = visit index modulo 4). The first account
     should be moto's default account, the one the auditor runs as.
     """
+    if SKIPPED_REGION in regions:
+        raise ValueError(f"regions must not include {SKIPPED_REGION}: the demo keeps it disabled in every account")
     if repositories_per_registry < MIN_REPOSITORIES_PER_REGISTRY:
         raise ValueError(
             f"repositories_per_registry must be at least {MIN_REPOSITORIES_PER_REGISTRY} so that "
@@ -810,6 +868,11 @@ def seed_demo_estate(
     for visit, (account, region) in enumerate(registries):
         builder.seed_registry(visit % 4, account, region, repositories_per_registry)
     estate = builder.estate
+    for account in accounts:
+        # Already the default for an opt-in region; stated so the demo does not depend on it.
+        builder.seeder.disable_region(account, SKIPPED_REGION)
+        estate.mark("skipped_region", account, SKIPPED_REGION, "region", SKIPPED_REGION)
+    estate.skipped_regions = (SKIPPED_REGION,)
     estate.markers = dict(estate.markers)
     logger.info(
         "seeded demo estate: %d repositories and %d images in %d registries",

@@ -1,6 +1,7 @@
 """WSGI middleware that serves part of the ECR API in front of moto.
 
-Every request passes through ``EcrLayerMiddleware``. The layer serves an ECR JSON
+Every request that the gateway (``gateway.EmulatorGateway``) does not serve
+itself passes through ``EcrLayerMiddleware``. The layer serves an ECR JSON
 request whose operation is in ``LAYER_OPERATIONS`` from its state, and a few of
 those operations also call moto. Every other request, ECR or not, goes to moto
 unchanged. Operations that moto serves directly include the tag operations,
@@ -16,7 +17,6 @@ import io
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
@@ -25,7 +25,7 @@ from typing import Any
 from auditor.emulator import image_ops, moto_bridge, registry_ops, repository_ops
 from auditor.emulator.context import Handler, RequestContext
 from auditor.emulator.state import EmulatorState
-from auditor.emulator.wire import ECR_TARGET_PREFIX, JSON_CONTENT_TYPE, EcrError, encode_body
+from auditor.emulator.wire import ECR_TARGET_PREFIX, JSON_CONTENT_TYPE, ApiError, EcrError, encode_body
 
 logger = logging.getLogger(__name__)
 
@@ -66,16 +66,13 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 class EcrLayerMiddleware:
-    """The emulator's WSGI application: the ECR layer in front of moto's dispatcher."""
+    """The ECR layer in front of moto's dispatcher; ``gateway.EmulatorGateway`` wraps it."""
 
-    def __init__(self, moto_app: WsgiApp, state: EmulatorState, latency_ms: float = 0.0) -> None:
+    def __init__(self, moto_app: WsgiApp, state: EmulatorState) -> None:
         self.moto_app = moto_app
         self.state = state
-        self.latency_ms = latency_ms
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000.0)
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         operation = target[len(ECR_TARGET_PREFIX) :] if target.startswith(ECR_TARGET_PREFIX) else ""
         handler = LAYER_OPERATIONS.get(operation)
@@ -115,7 +112,7 @@ class EcrLayerMiddleware:
             malformed = EcrError("SerializationException", f"The request body is not valid JSON: {exc}")
             logger.debug("%s for %s/%s: %s", ctx.operation, ctx.account, ctx.region, malformed)
             return malformed.status, malformed.body()
-        except EcrError as error:
+        except ApiError as error:
             # Most of these are data (a policy that does not exist), so DEBUG, not WARNING.
             logger.debug("%s for %s/%s: %s", ctx.operation, ctx.account, ctx.region, error)
             return error.status, error.body()

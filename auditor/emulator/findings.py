@@ -420,3 +420,104 @@ def enhanced_finding(
             }
         }
     return finding
+
+
+def inspector_finding(
+    package: AffectedPackage,
+    image: ImageContext,
+    *,
+    first_observed_at: datetime,
+    last_observed_at: datetime,
+    status: str = "ACTIVE",
+    last_in_use_at: datetime | None = None,
+    in_use_count: int | None = None,
+) -> dict[str, Any]:
+    """Return a finding as Amazon Inspector's ListFindings returns it (the inspector2 ``Finding`` shape).
+
+    It differs from ECR's ``enhancedFindings`` entry: scores are under
+    ``inspectorScore``, the resource has ``partition`` and ``region``, and the
+    image details may carry ``lastInUseAt`` and ``inUseCount``. The finding ARN
+    uses the same id as ``enhanced_finding`` for the same image and package.
+    """
+    vulnerability = package.vulnerability
+    finding_id = hashlib.sha256(
+        f"{image.account}/{image.region}/{image.digest}/{vulnerability.cve}/{package.name}".encode()
+    ).hexdigest()[:32]
+    vulnerable_package: dict[str, Any] = {
+        "name": package.name,
+        "version": package.version,
+        "packageManager": package.package_manager,
+        "arch": "X86_64" if package.package_manager == "OS" else None,
+        "epoch": 0 if package.package_manager == "OS" else None,
+        "fixedInVersion": package.fixed_in or "NotAvailable",
+        "filePath": package.file_path,
+        "remediation": f"Upgrade {package.name} to {package.fixed_in}" if package.fixed_in else None,
+    }
+    details: dict[str, Any] = {
+        "cvss": [],
+        "referenceUrls": [_nvd_url(vulnerability.cve)],
+        "relatedVulnerabilities": [],
+        "source": "NVD",
+        "sourceUrl": _nvd_url(vulnerability.cve),
+        "vendorSeverity": vulnerability.severity,
+        "vulnerabilityId": vulnerability.cve,
+        "vulnerablePackages": [{k: v for k, v in vulnerable_package.items() if v is not None}],
+    }
+    # Inspector's CvssScore requires a scoring vector, so a score without one is left out.
+    if vulnerability.score is not None and vulnerability.vector is not None:
+        details["cvss"].append(
+            {"baseScore": vulnerability.score, "scoringVector": vulnerability.vector, "source": "NVD", "version": "3.1"}
+        )
+    container_image: dict[str, Any] = {
+        "architecture": "amd64",
+        "imageHash": image.digest,
+        "imageTags": list(image.tags),
+        "platform": "DEBIAN_12",
+        "pushedAt": image.pushed_at,
+        "registry": image.account,
+        "repositoryName": image.repository,
+        "lastInUseAt": last_in_use_at,
+        "inUseCount": in_use_count,
+    }
+    finding: dict[str, Any] = {
+        "awsAccountId": image.account,
+        "description": vulnerability.description,
+        "findingArn": f"arn:aws:inspector2:{image.region}:{image.account}:finding/{finding_id}",
+        "firstObservedAt": first_observed_at,
+        "lastObservedAt": last_observed_at,
+        "updatedAt": last_observed_at,
+        "packageVulnerabilityDetails": details,
+        "remediation": {
+            "recommendation": {
+                "text": f"Upgrade {package.name} to {package.fixed_in}" if package.fixed_in else "None Provided"
+            }
+        },
+        "resources": [
+            {
+                "id": f"arn:aws:ecr:{image.region}:{image.account}:repository/{image.repository}/{image.digest}",
+                "partition": "aws",
+                "region": image.region,
+                "type": "AWS_ECR_CONTAINER_IMAGE",
+                "details": {"awsEcrContainerImage": {k: v for k, v in container_image.items() if v is not None}},
+            }
+        ],
+        "severity": vulnerability.severity,
+        "status": status,
+        "title": f"{vulnerability.cve} - {package.name}",
+        "type": "PACKAGE_VULNERABILITY",
+        "fixAvailable": "YES" if package.fixed_in else "NO",
+        "exploitAvailable": "YES" if vulnerability.exploit_available else "NO",
+    }
+    if vulnerability.score is not None and vulnerability.vector is not None:
+        finding["inspectorScore"] = vulnerability.score
+        finding["inspectorScoreDetails"] = {
+            "adjustedCvss": {
+                "adjustments": [],
+                "cvssSource": "NVD",
+                "score": vulnerability.score,
+                "scoreSource": "NVD",
+                "scoringVector": vulnerability.vector,
+                "version": "3.1",
+            }
+        }
+    return finding

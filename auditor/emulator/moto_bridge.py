@@ -19,14 +19,19 @@ from moto.ecr.models import Repository, ecr_backends
 from moto.iam.models import get_account_id_from
 from moto.kms.models import kms_backends
 from moto.moto_api._internal.models import moto_api_backend
+from moto.organizations.models import organizations_backends
+from moto.sts.models import sts_backends
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "account_for_access_key",
+    "caller_arn",
+    "create_repository_direct",
     "ensure_aws_managed_key",
     "kms_key_exists",
+    "management_account",
     "repository",
     "repository_names",
     "reset_moto",
@@ -55,6 +60,27 @@ def account_for_access_key(access_key: str | None) -> str:
     return get_account_id_from(access_key)
 
 
+def caller_arn(access_key: str | None, region: str) -> str:
+    """Return the ARN that STS GetCallerIdentity reports for an access key, as moto computes it.
+
+    Keys from AssumeRole give the assumed-role ARN; any other key gives moto's
+    placeholder user ``arn:aws:sts::<account>:user/moto``.
+    """
+    account = account_for_access_key(access_key)
+    _user_id, arn, _account = sts_backends[account]["aws"].get_caller_identity(access_key or "", region)
+    return str(arn)
+
+
+def management_account(account: str) -> str | None:
+    """Return the management account of the moto organization that `account` belongs to, or None."""
+    membership = organizations_backends.master_accounts.get(account)
+    if membership is not None:
+        return str(membership[0])
+    if organizations_backends[account]["aws"].org is not None:
+        return account
+    return None
+
+
 def repository(account: str, region: str, name: str) -> Repository | None:
     """Return moto's repository object, or None when the registry has no such repository."""
     return ecr_backends[account][region].repositories.get(name)
@@ -63,6 +89,38 @@ def repository(account: str, region: str, name: str) -> Repository | None:
 def repository_names(account: str, region: str) -> list[str]:
     """Return the names of moto's repositories in creation order."""
     return list(ecr_backends[account][region].repositories)
+
+
+def create_repository_direct(
+    account: str,
+    region: str,
+    name: str,
+    *,
+    mutability: str = "MUTABLE",
+    encryption: dict[str, str] | None = None,
+    scan_on_push: bool = False,
+    tags: dict[str, str] | None = None,
+    exclusion_filters: list[str] | None = None,
+) -> Repository:
+    """Create a repository in moto's ECR backend without an HTTP round trip.
+
+    For bulk seeding only: it skips the layer's CreateRepository checks, so the
+    caller passes a valid name and, for KMS encryption, a key ARN that exists.
+    """
+    repository: Repository = ecr_backends[account][region].create_repository(
+        repository_name=name,
+        registry_id=None,
+        encryption_config=dict(encryption) if encryption else {"encryptionType": "AES256"},
+        image_scan_config={"scanOnPush": scan_on_push},
+        image_tag_mutability=mutability,
+        tags=[{"Key": key, "Value": value} for key, value in (tags or {}).items()],
+        image_tag_mutability_exclusion_filters=(
+            None
+            if exclusion_filters is None
+            else [{"filterType": "WILDCARD", "filter": pattern} for pattern in exclusion_filters]
+        ),
+    )
+    return repository
 
 
 def ensure_aws_managed_key(account: str, region: str, service: str = "ecr") -> str:

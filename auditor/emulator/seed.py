@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from auditor.emulator import moto_bridge
+from auditor.emulator.findings import AffectedPackage, ImageContext, inspector_finding
 from auditor.emulator.server import EmulatorServer
 from auditor.emulator.state import (
     EmulatorState,
@@ -48,7 +49,7 @@ COSIGN_SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
 
 # Seeding talks to a local server: a failure is a bug in the seed, so fail at once.
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
+_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def policy_text(policy: str | Mapping[str, Any]) -> str:
@@ -454,6 +455,84 @@ class EstateSeeder:
     def mark_pull_through_cache_rule_invalid(self, account: str, region: str, prefix: str, failure: str) -> None:
         """Make ValidatePullThroughCacheRule report a rule invalid with `failure`."""
         self.state.set_pull_through_cache_rule_validity(account, region, prefix, False, failure)
+
+    # -- opt-in regions (state path: the Account API's EnableRegion is not emulated) --
+
+    def enable_region(self, account: str, region: str) -> None:
+        """Enable an opt-in region for an account, so that its calls there succeed."""
+        self.state.enable_region(account, region)
+
+    def disable_region(self, account: str, region: str) -> None:
+        """Disable an opt-in region for an account, so that its calls there fail as AWS fails them."""
+        self.state.disable_region(account, region)
+
+    # -- Amazon Inspector ---------------------------------------------------------
+
+    def inspector(self, account: str, region: str) -> Any:
+        return self.client("inspector2", account, region)
+
+    def enable_inspector(self, account: str, region: str, resource_types: Sequence[str] = ("ECR",)) -> None:
+        """Turn on Inspector scanning of `resource_types` with Inspector's Enable operation."""
+        self.inspector(account, region).enable(resourceTypes=list(resource_types))
+
+    def configure_inspector_rescan(
+        self,
+        account: str,
+        region: str,
+        rescan_duration: str,
+        *,
+        pull_date_rescan_duration: str | None = None,
+        pull_date_rescan_mode: str | None = None,
+    ) -> None:
+        """Set the ECR re-scan durations with Inspector's UpdateConfiguration operation."""
+        configuration: dict[str, str] = {"rescanDuration": rescan_duration}
+        if pull_date_rescan_duration is not None:
+            configuration["pullDateRescanDuration"] = pull_date_rescan_duration
+        if pull_date_rescan_mode is not None:
+            configuration["pullDateRescanMode"] = pull_date_rescan_mode
+        self.inspector(account, region).update_configuration(ecrConfiguration=configuration)
+
+    def add_inspector_findings(
+        self,
+        account: str,
+        region: str,
+        repository: str,
+        digest: str,
+        packages: Sequence[AffectedPackage],
+        *,
+        first_observed_at: datetime | None = None,
+        last_observed_at: datetime | None = None,
+        status: str = "ACTIVE",
+        last_in_use_at: datetime | None = None,
+        in_use_count: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Record one Inspector finding per package on an existing image and return them.
+
+        Inspector has no API that writes findings, so they go into the state.
+        Tags and push time come from the image as seeded.
+        """
+        if moto_bridge.repository(account, region, repository) is None:
+            raise LookupError(f"repository {repository!r} does not exist in {account}/{region}")
+        with self.state.lock:
+            image = self.state.repository_extras(account, region, repository).find_image(digest, None)
+            if image is None:
+                raise LookupError(f"image {digest} does not exist in {account}/{region}/{repository}")
+            context = ImageContext(account, region, repository, digest, tuple(image.tags), image.pushed_at)
+        observed = last_observed_at or utc_now()
+        findings = [
+            inspector_finding(
+                package,
+                context,
+                first_observed_at=first_observed_at or context.pushed_at,
+                last_observed_at=observed,
+                status=status,
+                last_in_use_at=last_in_use_at,
+                in_use_count=in_use_count,
+            )
+            for package in packages
+        ]
+        self.state.add_inspector_findings(account, region, findings)
+        return findings
 
 
 def _default_scan_description(status: str) -> str:

@@ -1,4 +1,4 @@
-"""The emulated AWS endpoint: moto 5.2.5 in server mode behind the ECR layer.
+"""The emulated AWS endpoint: moto 5.2.5 in server mode behind the gateway and the ECR layer.
 
 One ``EmulatorServer`` per process is the intended use. moto keeps its backends
 in process-global dictionaries, so two servers in one process would share every
@@ -30,6 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from auditor.emulator import moto_bridge
 from auditor.emulator.ecr_layer import EcrLayerMiddleware
+from auditor.emulator.gateway import EmulatorGateway
 from auditor.emulator.state import EmulatorState
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def _check_loopback(host: str) -> None:
 
 
 class EmulatorServer:
-    """moto and the ECR layer served over HTTP on a loopback address, in a daemon thread."""
+    """moto, the ECR layer and the gateway served over HTTP on a loopback address, in a daemon thread."""
 
     _running_count = 0
     _running_lock = threading.Lock()
@@ -73,14 +74,21 @@ class EmulatorServer:
         # Incremented by reset(); holders of moto-issued credentials compare it to
         # notice that moto forgot those credentials.
         self.generation = 0
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must be zero or positive, not {latency_ms}")
         self._latency_ms = latency_ms
-        self._middleware: EcrLayerMiddleware | None = None
+        self._gateway: EmulatorGateway | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def latency_ms(self) -> float:
-        """Delay added before every request, in milliseconds (moto's requests included)."""
+        """Delay added before every request, in milliseconds (moto's requests included).
+
+        The control endpoint (POST /_emulator/latency) can change it too.
+        """
+        if self._gateway is not None:
+            return self._gateway.latency_ms
         return self._latency_ms
 
     @latency_ms.setter
@@ -88,8 +96,8 @@ class EmulatorServer:
         if value < 0:
             raise ValueError(f"latency_ms must be zero or positive, not {value}")
         self._latency_ms = value
-        if self._middleware is not None:
-            self._middleware.latency_ms = value
+        if self._gateway is not None:
+            self._gateway.latency_ms = value
 
     @property
     def endpoint_url(self) -> str:
@@ -101,13 +109,16 @@ class EmulatorServer:
         """Start serving and return the endpoint URL. Calling it again changes nothing."""
         if self._server is not None:
             return self.endpoint_url
-        self._middleware = EcrLayerMiddleware(
-            DomainDispatcherApplication(create_backend_app), self.state, self._latency_ms
+        self._gateway = EmulatorGateway(
+            EcrLayerMiddleware(DomainDispatcherApplication(create_backend_app), self.state),
+            self.state,
+            self._latency_ms,
+            reset=self.reset,
         )
         self._server = make_server(
             self.host,
             self.port,
-            self._middleware,
+            self._gateway,
             threaded=True,
             request_handler=_LoggingRequestHandler,
         )
@@ -137,15 +148,16 @@ class EmulatorServer:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join()
+        self._latency_ms = self._gateway.latency_ms if self._gateway is not None else self._latency_ms
         self._server = None
         self._thread = None
-        self._middleware = None
+        self._gateway = None
         with EmulatorServer._running_lock:
             EmulatorServer._running_count -= 1
         logger.info("emulator at %s stopped", endpoint)
 
     def reset(self) -> None:
-        """Clear every moto backend and the layer state, and bump ``generation``.
+        """Clear every moto backend and the layer state (faults and region statuses too), and bump ``generation``.
 
         moto also drops the credentials that STS AssumeRole issued before the reset,
         and then attributes them to its default account.

@@ -6,6 +6,10 @@ ecr-auditor: registry-level settings, pull through cache rules, creation
 templates, account settings, signing, repository and lifecycle policy text, and
 all images with their scan and signing state.
 
+The state also contains what other emulated services need: each account's opt-in
+region statuses (Account Management API), Amazon Inspector's per-registry
+settings and findings, and the fault plan.
+
 The write methods here seed two kinds of facts. Some have no AWS write API:
 images, scan results, signing status, a pull through cache rule that fails
 validation. Others are states that AWS's write API rejects today but that a
@@ -20,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.emulator import moto_bridge
+from auditor.emulator import moto_bridge, regions
+from auditor.emulator.faults import FaultPlan
 
 # Defaults that ECR reports for a registry whose settings were never changed.
 DEFAULT_ACCOUNT_SETTINGS: dict[str, str] = {
@@ -127,6 +132,37 @@ class RepositoryExtras:
         return None
 
 
+# Inspector's resource types in BatchGetAccountStatus (ResourceState members) and
+# the names Enable and Disable take for them (ResourceScanType).
+INSPECTOR_RESOURCE_TYPES: dict[str, str] = {
+    "EC2": "ec2",
+    "ECR": "ecr",
+    "LAMBDA": "lambda",
+    "LAMBDA_CODE": "lambdaCode",
+    "CODE_REPOSITORY": "codeRepository",
+}
+
+
+@dataclass
+class InspectorState:
+    """Amazon Inspector in one account and region: scan status per resource type, ECR settings, findings.
+
+    The re-scan defaults are those the Inspector User Guide gives for new
+    accounts ("Configuring the Amazon ECR re-scan duration"): 14 days after the
+    push date and after the last-in-use date.
+    """
+
+    resource_status: dict[str, str] = field(
+        default_factory=lambda: {key: "DISABLED" for key in INSPECTOR_RESOURCE_TYPES.values()}
+    )
+    rescan_duration: str = "DAYS_14"
+    pull_date_rescan_duration: str = "DAYS_14"
+    pull_date_rescan_mode: str = "LAST_IN_USE_AT"
+    configuration_updated_at: datetime | None = None
+    # Inspector Finding objects as ListFindings returns them; timestamps may be datetimes.
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class RegistryState:
     """Registry-level settings of one account in one region."""
@@ -140,6 +176,7 @@ class RegistryState:
     scan_type: str = "BASIC"
     scanning_rules: list[dict[str, Any]] = field(default_factory=list)
     repositories: dict[str, RepositoryExtras] = field(default_factory=dict)
+    inspector: InspectorState = field(default_factory=InspectorState)
 
 
 class EmulatorState:
@@ -152,6 +189,9 @@ class EmulatorState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._registries: dict[tuple[str, str], RegistryState] = {}
+        # Opt-in status per (account, region), for regions whose status differs from the default.
+        self._region_statuses: dict[tuple[str, str], str] = {}
+        self._fault_plan = FaultPlan()
 
     def registry(self, account: str, region: str) -> RegistryState:
         """Return the state of a registry, creating the default state on first use."""
@@ -181,8 +221,52 @@ class EmulatorState:
             self.registry(account, region).repositories.pop(name, None)
 
     def clear(self) -> None:
+        """Forget every registry, region status and fault."""
         with self.lock:
             self._registries.clear()
+            self._region_statuses.clear()
+            self._fault_plan = FaultPlan()
+
+    # -- opt-in regions ---------------------------------------------------------
+
+    def region_status(self, account: str, region: str) -> str:
+        """Return the Account Management API's RegionOptStatus of `region` for `account`."""
+        with self.lock:
+            return self._region_statuses.get((account, region), regions.default_status(region))
+
+    def region_usable(self, account: str, region: str) -> bool:
+        """Return whether `account` can call services in `region` (always true outside the opt-in list)."""
+        return self.region_status(account, region) in regions.USABLE_STATUSES
+
+    def set_region_status(self, account: str, region: str, status: str) -> None:
+        """Set the opt-in status of an opt-in region: ENABLED, ENABLING, DISABLING or DISABLED."""
+        if not regions.is_opt_in_region(region):
+            raise ValueError(
+                f"{region!r} is not an opt-in region of the aws partition; "
+                f"only these can be enabled or disabled: {', '.join(regions.opt_in_regions())}"
+            )
+        if status not in regions.OPT_IN_STATUSES:
+            raise ValueError(f"status must be one of {sorted(regions.OPT_IN_STATUSES)}, not {status!r}")
+        with self.lock:
+            self._region_statuses[(account, region)] = status
+
+    def enable_region(self, account: str, region: str) -> None:
+        self.set_region_status(account, region, regions.ENABLED)
+
+    def disable_region(self, account: str, region: str) -> None:
+        self.set_region_status(account, region, regions.DISABLED)
+
+    # -- faults -----------------------------------------------------------------
+
+    @property
+    def fault_plan(self) -> FaultPlan:
+        with self.lock:
+            return self._fault_plan
+
+    def set_fault_plan(self, plan: FaultPlan | None) -> None:
+        """Replace the fault plan; None removes every fault."""
+        with self.lock:
+            self._fault_plan = plan or FaultPlan()
 
     # Seeding writes. Each checks that the repository exists in moto, because an
     # image in a repository that DescribeRepositories does not list would be
@@ -272,3 +356,24 @@ class EmulatorState:
                 raise LookupError(f"no pull through cache rule with prefix {prefix!r}")
             rules[prefix].is_valid = is_valid
             rules[prefix].validation_failure = failure
+
+    # -- Amazon Inspector ---------------------------------------------------------
+
+    def set_inspector_status(self, account: str, region: str, resource_type: str, status: str) -> None:
+        """Set Inspector's scan status for one resource type (a key of ``INSPECTOR_RESOURCE_TYPES``).
+
+        Use this for statuses that Enable and Disable do not produce at once, such
+        as ENABLING or SUSPENDED.
+        """
+        if resource_type not in INSPECTOR_RESOURCE_TYPES:
+            raise ValueError(f"resource_type must be one of {sorted(INSPECTOR_RESOURCE_TYPES)}, not {resource_type!r}")
+        with self.lock:
+            self.registry(account, region).inspector.resource_status[INSPECTOR_RESOURCE_TYPES[resource_type]] = status
+
+    def add_inspector_findings(self, account: str, region: str, findings: list[dict[str, Any]]) -> None:
+        """Add Inspector findings (as ``findings.inspector_finding`` builds them) to a registry.
+
+        Inspector has no API that writes findings, so seeding goes through the state.
+        """
+        with self.lock:
+            self.registry(account, region).inspector.findings.extend(dict(finding) for finding in findings)

@@ -33,17 +33,27 @@ MAX_PAGE_SIZE = 1000
 T = TypeVar("T")
 
 
-class EcrError(Exception):
-    """An ECR error response: the modelled exception name, its message and HTTP status."""
+class ApiError(Exception):
+    """An AWS error response: the error code, its message, HTTP status and any modelled extra members.
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    ``extra`` contains the members beside ``message`` that the error shape defines, such
+    as Inspector's ``reason`` on ValidationException.
+    """
+
+    def __init__(self, code: str, message: str, status: int = 400, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
+        self.extra = dict(extra or {})
 
     def body(self) -> bytes:
-        return json.dumps({"__type": self.code, "message": self.message}).encode()
+        """Return the awsJson error body, which carries the code in ``__type``."""
+        return json.dumps({"__type": self.code, "message": self.message, **self.extra}).encode()
+
+
+class EcrError(ApiError):
+    """An ECR error response: the modelled exception name, its message and HTTP status."""
 
 
 def invalid_parameter(name: str, constraint: str) -> EcrError:
@@ -114,17 +124,25 @@ def decode_token(operation: str, token: object) -> int:
     Raises InvalidParameterException for a token that this emulator did not issue
     for the same operation, as ECR does for a tampered or foreign token.
     """
-    if not isinstance(token, str):
+    offset = token_offset(operation, token)
+    if offset is None:
         raise invalid_parameter("nextToken", "Invalid token")
+    return offset
+
+
+def token_offset(operation: str, token: object) -> int | None:
+    """Return the offset stored in a token that `operation` issued, or None for any other value."""
+    if not isinstance(token, str):
+        return None
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError) as exc:
-        raise invalid_parameter("nextToken", "Invalid token") from exc
+    except (binascii.Error, ValueError):
+        return None
     if not isinstance(decoded, dict) or decoded.get("operation") != operation:
-        raise invalid_parameter("nextToken", "Invalid token")
+        return None
     offset = decoded.get("offset")
-    if not isinstance(offset, int) or offset < 0:
-        raise invalid_parameter("nextToken", "Invalid token")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return None
     return offset
 
 

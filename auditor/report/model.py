@@ -4,27 +4,53 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from auditor.checks import default_registry
 from auditor.checks.engine import CheckRegistry
 from auditor.checks.model import Area, CheckMeta, Result, Severity, Status
 from auditor.checks.score import Score, score, score_by
+from auditor.checks.waivers import WaiverReview
+from auditor.config import ReportSettings
+from auditor.evidence.chain import Seal, read_seal
 from auditor.inventory import (
     CollectionError,
+    Inventory,
     Kind,
     Registry,
     ScopeEntry,
     ScopeStatus,
     Snapshot,
 )
-from auditor.store.db import RunInfo, Store
+from auditor.report.charts import trend_svg
+from auditor.report.drift import DriftReport, detect_drift, load_settings
+from auditor.report.frameworks import FrameworkMatrix, framework_matrices
+from auditor.report.history import Comparison, TrendPoint, compare, trend
+from auditor.store.db import RunInfo, ScheduleEvent, Store
 
 LIMITATION = (
     "Verdicts on who can reach a repository consider registry and repository policies only: "
     "service control policies, resource control policies and identity policies are not seen."
 )
+
+
+# How many accounts and regions the executive summary names as the worst.
+WORST_UNITS = 5
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Report settings that change what is shown, not what is measured."""
+
+    trend_runs: int = 12
+    pdf_max_rows: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: ReportSettings) -> ReportOptions:
+        return cls(trend_runs=settings.trend_runs, pdf_max_rows=settings.pdf_max_rows)
 
 
 @dataclass(frozen=True)
@@ -35,12 +61,67 @@ class CheckSummary:
     failures: list[Result]
     errors: list[Result]
 
+    @property
+    def findings(self) -> list[Result]:
+        """Failures, then errors, each ordered by account, region and resource."""
+        return self.failures + self.errors
+
+
+@dataclass(frozen=True)
+class CheckRows:
+    """The rows of one check that a length-limited section shows, and how many it leaves out."""
+
+    check: CheckSummary
+    rows: list[Result]
+    omitted: int
+
+
+@dataclass(frozen=True)
+class UnitCount:
+    """Failures and errors of one check in one account and region, for the totals of a long section."""
+
+    check: CheckSummary
+    account: str
+    region: str
+    failures: int
+    errors: int
+
 
 @dataclass(frozen=True)
 class AreaSection:
     area: Area
     score: Score
     checks: list[CheckSummary]
+
+    @property
+    def finding_count(self) -> int:
+        return sum(len(c.findings) for c in self.checks)
+
+    def limited(self, limit: int | None) -> list[CheckRows]:
+        """Share ``limit`` rows among the checks, most severe check first; None shows every row."""
+        ordered = sorted((c for c in self.checks if c.findings), key=lambda c: (-c.severity.rank, c.meta.id))
+        left = limit
+        shown = []
+        for check in ordered:
+            rows = check.findings if left is None else check.findings[: max(left, 0)]
+            if left is not None:
+                left -= len(rows)
+            shown.append(CheckRows(check, rows, len(check.findings) - len(rows)))
+        return shown
+
+    def unit_counts(self) -> list[UnitCount]:
+        """Failures and errors per check, account and region, the largest first."""
+        counts: list[UnitCount] = []
+        for check in self.checks:
+            grouped: dict[tuple[str, str], list[int]] = {}
+            for result in check.findings:
+                key = (result.resource.account, result.resource.region)
+                pair = grouped.setdefault(key, [0, 0])
+                pair[0 if result.status is Status.FAIL else 1] += 1
+            counts.extend(UnitCount(check, a, r, f, e) for (a, r), (f, e) in grouped.items())
+        return sorted(
+            counts, key=lambda u: (-u.check.severity.rank, -u.failures, -u.errors, u.check.meta.id, u.account, u.region)
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +149,18 @@ class RegistryInventory:
 
 
 @dataclass(frozen=True)
+class Estate:
+    """What the run covered, for the cover page."""
+
+    accounts: list[str]
+    regions: list[str]
+    audited: int
+    skipped: int
+    unreadable: int
+    repositories: int
+
+
+@dataclass(frozen=True)
 class ReportModel:
     run: RunInfo
     total: Score
@@ -80,24 +173,88 @@ class ReportModel:
     errors: list[CollectionError]
     api_calls: list[tuple[str, str, int, int]]
     results: list[Result]
+    estate: Estate
+    options: ReportOptions = field(default_factory=ReportOptions)
+    previous: RunInfo | None = None
+    previous_total: Score | None = None
+    previous_failed_by_severity: dict[Severity, int] | None = None
+    comparison: Comparison = field(default_factory=lambda: Comparison(None, [], [], 0))
+    drift: DriftReport | None = None
+    trend: list[TrendPoint] = field(default_factory=list)
+    trend_chart: str = ""
+    frameworks: list[FrameworkMatrix] = field(default_factory=list)
+    worst_accounts: list[tuple[str, Score]] = field(default_factory=list)
+    worst_regions: list[tuple[str, Score]] = field(default_factory=list)
+    seal: Seal | None = None
+    waivers: list[WaiverReview] = field(default_factory=list)
+    unfinished_schedule_times: list[ScheduleEvent] = field(default_factory=list)
     limitation: str = LIMITATION
 
     @property
     def api_call_total(self) -> int:
         return sum(count for _, _, count, _ in self.api_calls)
 
+    @property
+    def score_change(self) -> float | None:
+        return _change(self.total.score, self.previous_total.score if self.previous_total else None)
 
-def build_report_model(store: Store, run_id: int, checks: CheckRegistry | None = None) -> ReportModel:
+    @property
+    def coverage_change(self) -> float | None:
+        return _change(self.total.coverage, self.previous_total.coverage if self.previous_total else None)
+
+    def severity_change(self, severity: Severity) -> int | None:
+        if self.previous_failed_by_severity is None:
+            return None
+        return self.failed_by_severity[severity] - self.previous_failed_by_severity[severity]
+
+    @property
+    def units_worst_first(self) -> list[tuple[tuple[str, str], Score]]:
+        """(account, region) scores, lowest first, unscored ones last."""
+        return sorted(
+            self.by_unit.items(),
+            key=lambda item: (item[1].score is None, item[1].score or 0.0, -item[1].count(Status.FAIL), item[0]),
+        )
+
+    @property
+    def period_start(self) -> datetime:
+        return self.trend[0].started_at if self.trend else self.run.started_at
+
+    @property
+    def findings(self) -> list[Result]:
+        """Every FAIL and ERROR result, most severe first."""
+        return sorted(
+            (r for r in self.results if r.status in (Status.FAIL, Status.ERROR)),
+            key=lambda r: (r.status is not Status.FAIL, -r.severity.rank, r.check_id, str(r.resource)),
+        )
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None:
+        return None
+    return round(now - before, 1)
+
+
+def build_report_model(
+    store: Store,
+    run_id: int,
+    checks: CheckRegistry | None = None,
+    options: ReportOptions | None = None,
+) -> ReportModel:
     checks = checks or default_registry()
+    options = options or ReportOptions()
     run = store.run(run_id)
     results = store.load_results(run_id)
     inventory = store.load_inventory(run_id)
     scope = store.load_scope(run_id)
     counts = store.load_call_counts(run_id)
+    previous = store.previous_complete(run_id)
+    previous_results = store.load_results(previous.id) if previous else None
+    points = trend(store, run, options.trend_runs)
+    areas = _areas(results, checks)
     return ReportModel(
         run=run,
         total=score(results),
-        areas=_areas(results, checks),
+        areas=areas,
         by_unit=score_by(results, lambda r: (r.resource.account, r.resource.region)),
         failed_by_severity=_failed_by_severity(results),
         registries=[_registry_inventory(r) for r in inventory.registries],
@@ -106,10 +263,50 @@ def build_report_model(store: Store, run_id: int, checks: CheckRegistry | None =
         errors=store.load_errors(run_id),
         api_calls=sorted((svc, op, n, e) for (svc, op), (n, e) in counts.items()),
         results=results,
+        estate=_estate(inventory),
+        options=options,
+        previous=previous,
+        previous_total=score(previous_results) if previous_results is not None else None,
+        previous_failed_by_severity=_failed_by_severity(previous_results) if previous_results is not None else None,
+        comparison=compare(results, previous_results, previous),
+        drift=_drift(store, previous, inventory),
+        trend=points,
+        trend_chart=trend_svg(points, [s.area for s in areas]),
+        frameworks=framework_matrices(results, checks),
+        worst_accounts=_worst(score_by(results, lambda r: r.resource.account)),
+        worst_regions=_worst(score_by(results, lambda r: r.resource.region)),
+        seal=read_seal(store, run_id),
+        waivers=store.load_waiver_reviews(run_id),
+        unfinished_schedule_times=store.unfinished_schedule_times(run_id),
     )
 
 
-def _failed_by_severity(results: list[Result]) -> dict[Severity, int]:
+def _drift(store: Store, previous: RunInfo | None, inventory: Inventory) -> DriftReport | None:
+    if previous is None:
+        return None
+    return detect_drift(load_settings(store, previous.id), inventory, previous.id)
+
+
+def _worst(scores: dict[str, Score]) -> list[tuple[str, Score]]:
+    """The lowest scores first; ties go to the one with more failures. Unscored ones are left out."""
+    scored = [(name, s) for name, s in scores.items() if s.score is not None]
+    scored.sort(key=lambda item: (item[1].score, -item[1].count(Status.FAIL), item[0]))
+    return scored[:WORST_UNITS]
+
+
+def _estate(inventory: Inventory) -> Estate:
+    statuses = Counter(r.scope.status for r in inventory.registries)
+    return Estate(
+        accounts=sorted({r.account for r in inventory.registries}),
+        regions=sorted({r.region for r in inventory.registries}),
+        audited=statuses.get(ScopeStatus.AUDITED, 0),
+        skipped=statuses.get(ScopeStatus.SKIPPED, 0),
+        unreadable=statuses.get(ScopeStatus.UNREADABLE, 0),
+        repositories=sum(len(r.items(Kind.REPOSITORY)) for r in inventory.registries),
+    )
+
+
+def _failed_by_severity(results: Sequence[Result]) -> dict[Severity, int]:
     counter = Counter(r.severity for r in results if r.status is Status.FAIL)
     return {s: counter.get(s, 0) for s in Severity}
 
@@ -133,13 +330,17 @@ def _areas(results: list[Result], checks: CheckRegistry) -> list[AreaSection]:
                     meta=check.meta,
                     severity=found[0].severity if found else check.meta.severity,
                     counts={s: status_counts.get(s, 0) for s in Status},
-                    failures=[r for r in found if r.status is Status.FAIL],
-                    errors=[r for r in found if r.status is Status.ERROR],
+                    failures=sorted((r for r in found if r.status is Status.FAIL), key=_resource_order),
+                    errors=sorted((r for r in found if r.status is Status.ERROR), key=_resource_order),
                 )
             )
         if summaries:
             sections.append(AreaSection(area, score(area_results), summaries))
     return sections
+
+
+def _resource_order(result: Result) -> tuple[str, str, str]:
+    return (result.resource.account, result.resource.region, result.resource.name)
 
 
 def _row(snapshot: Snapshot, summary: str, detail: Any = None) -> FeatureRow:
@@ -170,9 +371,7 @@ def _registry_inventory(registry: Registry) -> RegistryInventory:
     scanning = registry.get(Kind.REGISTRY_SCANNING_CONFIGURATION)
     scan_config = (scanning.payload or {}).get("scanningConfiguration") or {}
     scan_rules = scan_config.get("rules") or []
-    features["Scanning"] = _row(
-        scanning, f"{scan_config.get('scanType', '?')} with {len(scan_rules)} rule(s)"
-    )
+    features["Scanning"] = _row(scanning, f"{scan_config.get('scanType', '?')} with {len(scan_rules)} rule(s)")
     signing = registry.get(Kind.SIGNING_CONFIGURATION)
     signing_rules = ((signing.payload or {}).get("signingConfiguration") or {}).get("rules") or []
     features["Signing"] = _row(signing, f"{len(signing_rules)} rule(s)", signing.payload)
@@ -207,5 +406,3 @@ def _listing_row(registry: Registry, kind: Kind, noun: str) -> FeatureRow:
     if registry.scope.status is not ScopeStatus.AUDITED:
         return FeatureRow("error", registry.scope.reason or registry.scope.status.value)
     return FeatureRow("present", f"{len(registry.items(kind))} {noun}")
-
-

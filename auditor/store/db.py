@@ -15,15 +15,31 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auditor.checks.model import Area, ResourceRef, ResourceType, Result, Severity, Status
+from auditor.checks.waivers import WaiverReview, WaiverState
 from auditor.errors import ConfigError, RunNotFoundError, StoreError
 from auditor.inventory import (
     CallRecord,
     CollectionError,
+    FindingKey,
     Inventory,
     Kind,
     ScopeEntry,
@@ -37,16 +53,26 @@ from auditor.store.models import (
     ApiCallCountRow,
     CallLogRow,
     CollectionErrorRow,
+    EmailDeliveryRow,
+    FindingRow,
     PayloadRow,
+    PrunedRunRow,
     ResultRow,
     RunRow,
+    ScheduleEventRow,
     ScopeRow,
     SnapshotRow,
+    WaiverReviewRow,
 )
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
+
+# The seal columns that migration 0003 added to ``runs``, read when a run is pruned.
+_RUN_SEALS = Table(
+    "runs", MetaData(), Column("id", Integer, primary_key=True), Column("manifest_sha256", String(64))
+)
 
 
 class RunStatus:
@@ -87,6 +113,39 @@ def _error_rows(run_id: int, errors: Sequence[CollectionError]) -> list[dict[str
         }
         for e in errors
     ]
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    """One finding on one image, as stored per run."""
+
+    account: str
+    region: str
+    repository: str
+    image_digest: str
+    finding_id: str
+    severity: str
+    status: str
+    package_name: str
+    package_version: str
+    fixed_in: str | None
+    fix_available: str | None
+    exploit_available: str | None
+    first_observed_at: datetime | None
+    source: str
+    first_seen_at: datetime | None = None
+
+    @property
+    def key(self) -> FindingKey:
+        return (
+            self.account,
+            self.region,
+            self.repository,
+            self.image_digest,
+            self.finding_id,
+            self.package_name,
+            self.package_version,
+        )
 
 
 def utcnow() -> datetime:
@@ -414,7 +473,12 @@ class Store:
                 .order_by(SnapshotRow.id)
             )
             snapshots = [self._snapshot(row, body) for row, body in rows]
-        return Inventory.build(scope, snapshots)
+            started = session.scalar(select(RunRow.started_at).where(RunRow.id == run_id))
+        inventory = Inventory.build(scope, snapshots)
+        if started is not None:
+            inventory.evaluated_at = _aware(started) or started
+        inventory.first_seen = self.first_seen_findings(exclude_run=run_id)
+        return inventory
 
     @staticmethod
     def _snapshot(row: SnapshotRow, body: str | None) -> Snapshot:
@@ -471,10 +535,354 @@ class Store:
             rows = session.scalars(select(ApiCallCountRow).where(ApiCallCountRow.run_id == run_id))
             return {(r.service, r.operation): (r.count, r.errors) for r in rows}
 
+    def save_findings(self, run_id: int, rows: Sequence[FindingRecord], seen_at: datetime) -> None:
+        """Store the run's findings, each with when ecr-auditor first saw it on that image."""
+        first_seen = self.first_seen_findings(exclude_run=run_id)
+        with self.session() as session:
+            session.bulk_insert_mappings(
+                FindingRow,
+                [
+                    {
+                        "run_id": run_id,
+                        **record.__dict__,
+                        "first_seen_at": first_seen.get(record.key, seen_at),
+                    }
+                    for record in rows
+                ],
+            )
+
+    def first_seen_findings(self, exclude_run: int | None = None) -> dict[FindingKey, datetime]:
+        """Return, per finding on an image, the earliest time any other run saw it."""
+        columns = (
+            FindingRow.account,
+            FindingRow.region,
+            FindingRow.repository,
+            FindingRow.image_digest,
+            FindingRow.finding_id,
+            FindingRow.package_name,
+            FindingRow.package_version,
+        )
+        query = select(*columns, func.min(FindingRow.first_seen_at)).group_by(*columns)
+        if exclude_run is not None:
+            query = query.where(FindingRow.run_id != exclude_run)
+        with self.session() as session:
+            return {tuple(row[:7]): _aware(row[7]) for row in session.execute(query)}  # type: ignore[misc]
+
+    def load_findings(self, run_id: int) -> list[FindingRecord]:
+        with self.session() as session:
+            rows = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id).order_by(FindingRow.id))
+            return [
+                FindingRecord(
+                    account=r.account,
+                    region=r.region,
+                    repository=r.repository,
+                    image_digest=r.image_digest,
+                    finding_id=r.finding_id,
+                    severity=r.severity,
+                    status=r.status,
+                    package_name=r.package_name,
+                    package_version=r.package_version,
+                    fixed_in=r.fixed_in,
+                    fix_available=r.fix_available,
+                    exploit_available=r.exploit_available,
+                    first_observed_at=_aware(r.first_observed_at),
+                    source=r.source,
+                    first_seen_at=_aware(r.first_seen_at),
+                )
+                for r in rows
+            ]
+
     def payload_stats(self) -> tuple[int, int]:
         """Return the number of stored payloads and their total size in bytes."""
-        from sqlalchemy import func
-
         with self.session() as session:
             count, size = session.execute(select(func.count(), func.coalesce(func.sum(PayloadRow.size), 0))).one()
             return int(count), int(size)
+
+    # Waivers, schedules, email deliveries and retention ------------------------
+
+    def save_waiver_reviews(self, run_id: int, reviews: Sequence[WaiverReview]) -> None:
+        with self.session() as session:
+            session.bulk_insert_mappings(
+                WaiverReviewRow,
+                [
+                    {
+                        "run_id": run_id,
+                        "position": r.position,
+                        "check_pattern": r.check,
+                        "resource_pattern": r.resource,
+                        "reason": r.reason,
+                        "approver": r.approver,
+                        "approved_on": r.approved,
+                        "expires_on": r.expires,
+                        "state": r.state.value,
+                        "matched": r.matched,
+                        "failures": r.failures,
+                        "waived": r.waived,
+                        "days_left": r.days_left,
+                        "expiring_soon": r.expiring_soon,
+                        "broad_accounts": r.broad_accounts,
+                        "broad_checks": r.broad_checks,
+                    }
+                    for r in reviews
+                ],
+            )
+
+    def load_waiver_reviews(self, run_id: int) -> list[WaiverReview]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(WaiverReviewRow).where(WaiverReviewRow.run_id == run_id).order_by(WaiverReviewRow.position)
+            )
+            return [
+                WaiverReview(
+                    position=r.position,
+                    check=r.check_pattern,
+                    resource=r.resource_pattern,
+                    reason=r.reason,
+                    approver=r.approver,
+                    approved=r.approved_on,
+                    expires=r.expires_on,
+                    state=WaiverState(r.state),
+                    matched=r.matched,
+                    failures=r.failures,
+                    waived=r.waived,
+                    days_left=r.days_left,
+                    expiring_soon=r.expiring_soon,
+                    broad_accounts=r.broad_accounts,
+                    broad_checks=r.broad_checks,
+                )
+                for r in rows
+            ]
+
+    def record_schedule_event(
+        self,
+        schedule: str,
+        scheduled_for: datetime,
+        outcome: str,
+        *,
+        run_id: int | None = None,
+        detail: str = "",
+    ) -> None:
+        with self.session() as session:
+            session.add(
+                ScheduleEventRow(
+                    schedule=schedule,
+                    scheduled_for=scheduled_for,
+                    recorded_at=utcnow(),
+                    outcome=outcome,
+                    run_id=run_id,
+                    detail=detail[:4000],
+                    host=socket.gethostname(),
+                )
+            )
+
+    def schedule_events(
+        self,
+        *,
+        schedule: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        outcomes: Sequence[str] | None = None,
+    ) -> list[ScheduleEvent]:
+        """Return recorded schedule events in the order of their scheduled time."""
+        query = select(ScheduleEventRow).order_by(ScheduleEventRow.scheduled_for, ScheduleEventRow.id)
+        if schedule is not None:
+            query = query.where(ScheduleEventRow.schedule == schedule)
+        if since is not None:
+            query = query.where(ScheduleEventRow.scheduled_for >= since)
+        if until is not None:
+            query = query.where(ScheduleEventRow.scheduled_for < until)
+        if outcomes is not None:
+            query = query.where(ScheduleEventRow.outcome.in_(outcomes))
+        with self.session() as session:
+            return [
+                ScheduleEvent(
+                    schedule=r.schedule,
+                    scheduled_for=_aware(r.scheduled_for) or r.scheduled_for,
+                    recorded_at=_aware(r.recorded_at) or r.recorded_at,
+                    outcome=r.outcome,
+                    run_id=r.run_id,
+                    detail=r.detail,
+                    host=r.host,
+                )
+                for r in session.scalars(query)
+            ]
+
+    def last_scheduled_time(self, schedule: str) -> datetime | None:
+        """Return the latest scheduled time recorded for a schedule, whatever its outcome."""
+        with self.session() as session:
+            latest = session.scalar(
+                select(func.max(ScheduleEventRow.scheduled_for)).where(ScheduleEventRow.schedule == schedule)
+            )
+        return _aware(latest)
+
+    def unfinished_schedule_times(self, run_id: int) -> list[ScheduleEvent]:
+        """Return the scheduled times that produced no run (missed, skipped or failed) in a run's period.
+
+        The period starts with the previous complete run and ends when this run
+        finished, or now while it is still running.
+        """
+        run = self.run(run_id)
+        previous = self.previous_complete(run_id)
+        return self.schedule_events(
+            since=previous.started_at if previous else None,
+            until=run.finished_at or utcnow(),
+            outcomes=("missed", "skipped", "failed"),
+        )
+
+    def record_delivery(self, delivery: EmailDelivery) -> None:
+        with self.session() as session:
+            exists_now = session.get(RunRow, delivery.run_number) is not None
+            session.add(
+                EmailDeliveryRow(
+                    run_id=delivery.run_number if exists_now else None,
+                    run_number=delivery.run_number,
+                    schedule=delivery.schedule,
+                    transport=delivery.transport,
+                    recipients=",".join(delivery.recipients),
+                    subject=delivery.subject,
+                    sent_at=delivery.sent_at,
+                    status=delivery.status,
+                    message_id=delivery.message_id,
+                    detail=delivery.detail[:4000],
+                )
+            )
+
+    def deliveries(self, *, schedule: str | None = None, status: str | None = None) -> list[EmailDelivery]:
+        """Return recorded email deliveries, oldest first."""
+        query = select(EmailDeliveryRow).order_by(EmailDeliveryRow.id)
+        if schedule is not None:
+            query = query.where(EmailDeliveryRow.schedule == schedule)
+        if status is not None:
+            query = query.where(EmailDeliveryRow.status == status)
+        with self.session() as session:
+            return [
+                EmailDelivery(
+                    run_number=r.run_number,
+                    schedule=r.schedule,
+                    transport=r.transport,
+                    recipients=tuple(filter(None, r.recipients.split(","))),
+                    subject=r.subject,
+                    sent_at=_aware(r.sent_at) or r.sent_at,
+                    status=r.status,
+                    message_id=r.message_id,
+                    detail=r.detail,
+                )
+                for r in session.scalars(query)
+            ]
+
+    def prune_runs(self, *, started_before: datetime, dry_run: bool = False) -> PruneSummary:
+        """Delete runs that started before a time, and the payloads no remaining snapshot references.
+
+        The latest complete run and every later run are kept, so run numbers are never
+        reused. Running runs are kept too. Each deleted run is listed in ``pruned_runs``
+        with its manifest hash. The caller holds the run lock, so no run inserts
+        snapshots meanwhile.
+        """
+        # NOTE: auditor.evidence.chain rebuilds the oldest kept run's manifest without its pruned
+        # predecessor, so exporting that run's evidence fails after a prune until it reads pruned_runs.
+        with self.session() as session:
+            latest = session.scalar(select(func.max(RunRow.id)).where(RunRow.status == RunStatus.COMPLETE))
+            if latest is None:
+                return PruneSummary(runs=[], payloads=0, payload_bytes=0, kept_latest=None, dry_run=dry_run)
+            doomed = (
+                select(RunRow.id)
+                .where(RunRow.id < latest, RunRow.started_at < started_before, RunRow.status != RunStatus.RUNNING)
+                .scalar_subquery()
+            )
+            victims = list(session.scalars(select(RunRow).where(RunRow.id.in_(doomed)).order_by(RunRow.id)))
+            still_used = exists().where(
+                SnapshotRow.payload_sha256 == PayloadRow.sha256, SnapshotRow.run_id.not_in(doomed)
+            )
+            count, size = session.execute(
+                select(func.count(), func.coalesce(func.sum(PayloadRow.size), 0)).where(~still_used)
+            ).one()
+            summary = PruneSummary(
+                runs=[row.id for row in victims],
+                payloads=int(count),
+                payload_bytes=int(size),
+                kept_latest=latest,
+                dry_run=dry_run,
+            )
+            if dry_run or not victims:
+                return summary
+            now, host = utcnow(), socket.gethostname()
+            # runs.manifest_sha256 (migration 0003) is written by auditor.evidence.chain,
+            # which maps it outside RunRow.
+            seals = dict(
+                session.execute(
+                    select(_RUN_SEALS.c.id, _RUN_SEALS.c.manifest_sha256).where(_RUN_SEALS.c.id.in_(summary.runs))
+                ).all()
+            )
+            session.bulk_insert_mappings(
+                PrunedRunRow,
+                [
+                    {
+                        "run_id": row.id,
+                        "status": row.status,
+                        "started_at": row.started_at,
+                        "finished_at": row.finished_at,
+                        "score": row.score,
+                        "coverage": row.coverage,
+                        "exit_code": row.exit_code,
+                        "manifest_sha256": seals.get(row.id),
+                        "pruned_at": now,
+                        "host": host,
+                    }
+                    for row in victims
+                ],
+            )
+            # Snapshots, results and the other per-run rows go with their run through ON
+            # DELETE CASCADE. Payloads are shared between runs, so they are removed only
+            # once no snapshot references them.
+            session.execute(
+                delete(RunRow).where(RunRow.id.in_(summary.runs)).execution_options(synchronize_session=False)
+            )
+            unreferenced = ~exists().where(SnapshotRow.payload_sha256 == PayloadRow.sha256)
+            session.execute(delete(PayloadRow).where(unreferenced).execution_options(synchronize_session=False))
+        logger.info(
+            "pruned runs=%d first=%s last=%s payloads=%d bytes=%d kept_latest=%d",
+            len(summary.runs),
+            summary.runs[0],
+            summary.runs[-1],
+            summary.payloads,
+            summary.payload_bytes,
+            latest,
+        )
+        return summary
+
+    def pruned_runs(self) -> list[int]:
+        with self.session() as session:
+            return list(session.scalars(select(PrunedRunRow.run_id).order_by(PrunedRunRow.run_id)))
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    schedule: str
+    scheduled_for: datetime
+    recorded_at: datetime
+    outcome: str  # ran, missed, skipped (another run held the lock), failed
+    run_id: int | None
+    detail: str
+    host: str
+
+
+@dataclass(frozen=True)
+class EmailDelivery:
+    run_number: int
+    schedule: str | None
+    transport: str
+    recipients: tuple[str, ...]
+    subject: str
+    sent_at: datetime
+    status: str  # sent, unchanged (not sent), failed
+    message_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PruneSummary:
+    runs: list[int]
+    payloads: int  # payloads removed, or that a dry run would remove
+    payload_bytes: int
+    kept_latest: int | None  # the latest complete run, never pruned
+    dry_run: bool

@@ -105,7 +105,25 @@ def test_latest_image_scan_read_from_findings(emulator):
     scan = repository.scan_findings_of(digest(2))
     assert scan.present
     assert scan.payload["imageScanStatus"]["status"] == "COMPLETE"
-    assert recorder.counts[("ecr", "DescribeImageScanFindings")] == 1
+    # The latest image and v1, pushed three days ago and so in use; never the
+    # signature or the archived image.
+    assert recorder.counts[("ecr", "DescribeImageScanFindings")] == 2
+    scanned = sorted(s.name for s in unit.snapshots if s.kind is Kind.IMAGE_SCAN_FINDINGS)
+    assert scanned == [f"app@{digest(1)}", f"app@{digest(2)}"]
+
+
+def test_findings_not_read_for_images_out_of_use(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="app")
+    now = datetime.now(UTC)
+    state = emulator.state
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(digest(1), now - timedelta(days=90), 10, OCI, ["v1"]))
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(
+        digest(2), now - timedelta(days=80), 10, OCI, ["v2"], last_recorded_pull_time=now - timedelta(days=1)))
+    state.add_image(MOTO_ACCOUNT, REGION, "app", ImageRecord(digest(3), now - timedelta(days=1), 10, OCI, ["v3"]))
+    unit, _, recorder = collect()
+    scanned = sorted(s.name for s in unit.snapshots if s.kind is Kind.IMAGE_SCAN_FINDINGS)
+    assert scanned == [f"app@{digest(2)}", f"app@{digest(3)}"]  # pulled yesterday, and the latest
 
 
 def test_denied_operation_is_recorded_with_context(emulator, monkeypatch):

@@ -30,10 +30,11 @@ def seeder(emulator: EmulatorServer) -> EstateSeeder:
 
 
 class RawBodies:
-    """Records the raw HTTP status and body of each response, by operation name."""
+    """Records the raw HTTP status, body and headers of each response, by operation name."""
 
     def __init__(self) -> None:
         self.responses: dict[str, tuple[int, bytes]] = {}
+        self.headers: dict[str, dict[str, str]] = {}
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register("before-parse", self._record)
@@ -41,6 +42,7 @@ class RawBodies:
 
     def _record(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
         self.responses[operation_model.name] = (response_dict["status_code"], response_dict["body"])
+        self.headers[operation_model.name] = dict(response_dict["headers"])
 
 
 @pytest.fixture

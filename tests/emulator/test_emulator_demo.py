@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from auditor.emulator.demo_estate import DemoEstate, seed_demo_estate
 from auditor.emulator.seed import EstateSeeder
@@ -84,7 +88,8 @@ def test_demo_marks_every_case(demo: tuple[DemoEstate, float]) -> None:
         "template_empty_applied_for", "archived_image", "signature_artifact", "sbom_referrer",
         "paginated_findings", "complete_without_findings", "signing_failed", "unsigned_image",
         "enhanced_scanning_with_gaps", "basic_scanning_legacy_flags",
-        "replication_untrusted_destination",
+        "replication_untrusted_destination", "inspector_enabled", "inspector_disabled",
+        "inspector_lifetime_rescan", "inspector_findings", "skipped_region",
     }  # fmt: skip
     expected |= {f"scan_status_{status.lower()}" for status in model_enum("ScanStatus")}
 
@@ -139,6 +144,83 @@ def test_demo_enhanced_registry_leaves_repositories_unscanned(
     assert frequencies["prod-checkout"] == "CONTINUOUS_SCAN"
     assert frequencies["team-prod"] == "MANUAL"
     assert set(frequencies.values()) >= {"CONTINUOUS_SCAN", "MANUAL"}
+
+
+def test_demo_skips_an_opt_in_region(demo_server: EmulatorServer, demo: tuple[DemoEstate, float]) -> None:
+    estate, _ = demo
+    seeder = EstateSeeder(demo_server)
+
+    for account in ACCOUNTS:
+        statuses = {
+            entry["RegionName"]: entry["RegionOptStatus"]
+            for entry in seeder.client("account", account).list_regions()["Regions"]
+        }
+        ecr = boto3.client(
+            "ecr",
+            region_name="af-south-1",
+            endpoint_url=demo_server.endpoint_url,
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+            **seeder.credentials(account),
+        )
+        with pytest.raises(ClientError) as raised:
+            ecr.describe_repositories()
+
+        assert statuses["af-south-1"] == "DISABLED"
+        assert statuses["us-east-1"] == "ENABLED_BY_DEFAULT"
+        assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert estate.skipped_regions == ("af-south-1",)
+    assert len(estate.markers["skipped_region"]) == len(ACCOUNTS)
+
+
+def test_demo_inspector_status_and_rescan(demo_server: EmulatorServer, demo: tuple[DemoEstate, float]) -> None:
+    estate, _ = demo
+    seeder = EstateSeeder(demo_server)
+    durations = set()
+
+    for marker, expected in (("inspector_enabled", "ENABLED"), ("inspector_disabled", "DISABLED")):
+        for resource in estate.markers[marker]:
+            account, region, _, _ = split(resource)
+            inspector = seeder.inspector(account, region)
+            status = inspector.batch_get_account_status()["accounts"][0]["resourceState"]["ecr"]["status"]
+            assert status == expected, resource
+            if expected == "ENABLED":
+                state = inspector.get_configuration()["ecrConfiguration"]["rescanDurationState"]
+                durations.add((state["rescanDuration"], state["pullDateRescanDuration"]))
+
+    assert durations == {("DAYS_30", "DAYS_14"), ("LIFETIME", "DAYS_180")}
+
+
+def test_demo_inspector_findings_on_latest_images(demo_server: EmulatorServer, demo: tuple[DemoEstate, float]) -> None:
+    estate, _ = demo
+    seeder = EstateSeeder(demo_server)
+    images = estate.markers["inspector_findings"]
+
+    for resource in images:
+        account, region, _, image = split(resource)
+        repository, digest = image.split("@")
+        inspector = seeder.inspector(account, region)
+        findings = [
+            finding
+            for page in inspector.get_paginator("list_findings").paginate(
+                filterCriteria={"ecrImageHash": [{"comparison": "EQUALS", "value": digest}]}
+            )
+            for finding in page["findings"]
+        ]
+        detail = seeder.ecr(account, region).describe_images(
+            repositoryName=repository, imageIds=[{"imageDigest": digest}]
+        )
+
+        assert findings, resource
+        assert "latest" in detail["imageDetails"][0]["imageTags"]
+        for finding in findings:
+            assert re.fullmatch(r"CVE-\d{4}-\d{4,}", finding["packageVulnerabilityDetails"]["vulnerabilityId"])
+            assert finding["resources"][0]["details"]["awsEcrContainerImage"]["repositoryName"] == repository
+    assert len(images) >= 4
+
+
+def test_demo_rejects_skipped_region_as_audited_region(demo_server: EmulatorServer) -> None:
+    with pytest.raises(ValueError, match="af-south-1"):
+        seed_demo_estate(demo_server, regions=("us-east-1", "af-south-1"))
 
 
 def test_demo_rejects_too_few_repositories(demo_server: EmulatorServer) -> None:

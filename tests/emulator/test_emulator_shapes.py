@@ -1,8 +1,9 @@
-"""Every operation that the layer serves returns bodies that the ECR service model allows.
+"""Every operation that the layer serves returns bodies that its service model allows.
 
 Each case calls one operation through boto3 over HTTP, captures the raw body with
 a ``before-parse`` hook and walks it against the botocore output shape (or, for
-an error, checks that the error is one the operation models).
+an error, checks that the error is one the operation models). ECR, Inspector
+(inspector2) and Account Management (account) are covered.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from auditor.emulator import account_ops, inspector_ops
 from auditor.emulator.ecr_layer import LAYER_OPERATIONS
+from auditor.emulator.faults import FaultPlan, TransientFault
 from auditor.emulator.findings import (
     HEADLINE_PACKAGES,
     ImageContext,
@@ -24,6 +27,7 @@ from auditor.emulator.findings import (
 )
 from auditor.emulator.model_check import response_problems
 from auditor.emulator.seed import COSIGN_SIGNATURE, DEFAULT_ACCOUNT, OCI_MANIFEST, EstateSeeder
+from auditor.emulator.server import EmulatorServer
 from auditor.emulator.state import utc_now
 
 BASIC = "us-east-1"  # BASIC scanning, AWS-native
@@ -456,3 +460,166 @@ def test_shape_check_rejects_iso_timestamp() -> None:
     assert good == []
     assert len(bad) == 1
     assert "expected epoch seconds" in bad[0]
+
+
+# -- Inspector and Account Management -------------------------------------------------------
+
+
+def seed_inspector(seeder: EstateSeeder) -> None:
+    """Enable Inspector in BASIC's registry and record findings of every kind the seed helpers make."""
+    account = DEFAULT_ACCOUNT
+    seeder.create_repository(account, BASIC, REPO)
+    latest = seeder.add_image(account, BASIC, REPO, tags=["v2", "latest"])
+    old = seeder.add_image(account, BASIC, REPO, tags=["v1"])
+    seeder.enable_inspector(account, BASIC, ["ECR", "LAMBDA"])
+    seeder.configure_inspector_rescan(account, BASIC, "DAYS_30", pull_date_rescan_duration="DAYS_14")
+    seeder.add_inspector_findings(
+        account, BASIC, REPO, latest, HEADLINE_PACKAGES, last_in_use_at=utc_now(), in_use_count=4
+    )
+    seeder.add_inspector_findings(account, BASIC, REPO, old, base_image_packages(), status="SUPPRESSED")
+    seeder.add_inspector_findings(account, BASIC, REPO, old, HEADLINE_PACKAGES[:3], status="CLOSED")
+
+
+EQUALS_REPO = [{"comparison": "EQUALS", "value": REPO}]
+
+# (case id, service, operation, call).
+REST_SUCCESS_CASES: list[tuple[str, str, str, Call]] = [
+    ("inspector-status", "inspector2", "BatchGetAccountStatus",
+     lambda c, d: c.batch_get_account_status(accountIds=[DEFAULT_ACCOUNT, "210987654321"])),
+    ("inspector-enable", "inspector2", "Enable", lambda c, d: c.enable(resourceTypes=["EC2"])),
+    ("inspector-disable", "inspector2", "Disable", lambda c, d: c.disable(resourceTypes=["LAMBDA"])),
+    ("inspector-configuration", "inspector2", "GetConfiguration", lambda c, d: c.get_configuration()),
+    ("inspector-update-configuration", "inspector2", "UpdateConfiguration",
+     lambda c, d: c.update_configuration(ecrConfiguration={
+         "rescanDuration": "LIFETIME", "pullDateRescanDuration": "DAYS_180", "pullDateRescanMode": "LAST_PULL_DATE"})),
+    ("inspector-findings", "inspector2", "ListFindings", lambda c, d: c.list_findings(maxResults=100)),
+    ("inspector-findings-filtered", "inspector2", "ListFindings",
+     lambda c, d: c.list_findings(
+         filterCriteria={"ecrImageRepositoryName": EQUALS_REPO,
+                         "resourceType": [{"comparison": "EQUALS", "value": "AWS_ECR_CONTAINER_IMAGE"}],
+                         "findingStatus": [{"comparison": "NOT_EQUALS", "value": "SUPPRESSED"}]},
+         sortCriteria={"field": "INSPECTOR_SCORE", "sortOrder": "DESC"})),
+    ("account-regions", "account", "ListRegions", lambda c, d: c.list_regions()),
+    ("account-regions-page", "account", "ListRegions",
+     lambda c, d: c.list_regions(MaxResults=3, RegionOptStatusContains=["DISABLED"])),
+]  # fmt: skip
+
+# (case id, service, operation, call, expected error code).
+REST_ERROR_CASES: list[tuple[str, str, str, Call, str]] = [
+    ("inspector-bad-filter", "inspector2", "ListFindings",
+     lambda c, d: c.list_findings(filterCriteria={"portRange": [{"beginInclusive": 22}]}), "ValidationException"),
+    ("inspector-bad-duration", "inspector2", "UpdateConfiguration",
+     lambda c, d: c.update_configuration(ecrConfiguration={"rescanDuration": "DAYS_2"}), "ValidationException"),
+    ("inspector-other-account-configuration", "inspector2", "GetConfiguration",
+     lambda c, d: c.get_configuration(accountId="210987654321"), "AccessDeniedException"),
+    ("account-bad-page-size", "account", "ListRegions", lambda c, d: c.list_regions(MaxResults=99),
+     "ValidationException"),
+    ("account-other-account", "account", "ListRegions", lambda c, d: c.list_regions(AccountId="210987654321"),
+     "AccessDeniedException"),
+]  # fmt: skip
+
+
+def test_rest_cases_cover_every_served_operation() -> None:
+    covered = {(service, operation) for _, service, operation, _ in REST_SUCCESS_CASES}
+    inspector = {("inspector2", name) for name in inspector_ops.HANDLERS}
+    account = {("account", name) for name in account_ops.HANDLERS}
+    served = inspector | account
+
+    assert covered == served
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "call"),
+    [pytest.param(service, op, call, id=case) for case, service, op, call in REST_SUCCESS_CASES],
+)
+def test_rest_answer_matches_output_shape(
+    seeder: EstateSeeder, raw_bodies: Any, service: str, operation: str, call: Call
+) -> None:
+    seed_inspector(seeder)
+    client = raw_bodies.attach(seeder.client(service, DEFAULT_ACCOUNT, BASIC))
+
+    call(client, {})
+
+    status, body = raw_bodies.responses[operation]
+    assert status == 200
+    assert response_problems(operation, status, body, service=service) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "call", "code"),
+    [pytest.param(service, op, call, code, id=case) for case, service, op, call, code in REST_ERROR_CASES],
+)
+def test_rest_error_is_modelled(
+    seeder: EstateSeeder, raw_bodies: Any, service: str, operation: str, call: Call, code: str
+) -> None:
+    seed_inspector(seeder)
+    client = raw_bodies.attach(seeder.client(service, DEFAULT_ACCOUNT, BASIC))
+
+    with pytest.raises(ClientError) as raised:
+        call(client, {})
+
+    assert raised.value.response["Error"]["Code"] == code
+    status, body = raw_bodies.responses[operation]
+    assert status in (400, 403)
+    assert response_problems(operation, status, body, service=service, headers=raw_bodies.headers[operation]) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "call"),
+    [
+        ("inspector2", "ListFindings", lambda c: c.list_findings()),
+        ("inspector2", "BatchGetAccountStatus", lambda c: c.batch_get_account_status()),
+        ("account", "ListRegions", lambda c: c.list_regions()),
+    ],
+)
+@pytest.mark.parametrize("kind", ["throttle", "server_error"])
+def test_injected_rest_error_is_modelled(
+    emulator: EmulatorServer, seeder: EstateSeeder, raw_bodies: Any, service: str, operation: str, call: Any, kind: str
+) -> None:
+    client = raw_bodies.attach(seeder.client(service, DEFAULT_ACCOUNT, BASIC))
+    emulator.state.set_fault_plan(FaultPlan(transient=[TransientFault(kind, 1.0)]))  # type: ignore[arg-type]
+
+    with pytest.raises(ClientError):
+        call(client)
+
+    status, body = raw_bodies.responses[operation]
+    assert status in (429, 500)
+    assert response_problems(operation, status, body, service=service, headers=raw_bodies.headers[operation]) == []
+
+
+def test_injected_ecr_server_error_is_modelled(emulator: EmulatorServer, seeder: EstateSeeder, raw_bodies: Any) -> None:
+    ecr = raw_bodies.attach(seeder.ecr(DEFAULT_ACCOUNT, BASIC))
+    emulator.state.set_fault_plan(FaultPlan(transient=[TransientFault("server_error", 1.0)]))
+
+    with pytest.raises(ClientError):
+        ecr.describe_registry()
+
+    status, body = raw_bodies.responses["DescribeRegistry"]
+    assert status == 500
+    assert response_problems("DescribeRegistry", status, body) == []
+
+
+def test_rest_shape_check_rejects_unknown_member() -> None:
+    body = json.dumps({"accounts": [{"accountId": DEFAULT_ACCOUNT, "state": {"status": "ENABLED"},
+                                     "resourceState": {"ec2": {"status": "ENABLED"}, "ecr": {"status": "ENABLED"},
+                                                       "colour": {"status": "ENABLED"}}}]})  # fmt: skip
+
+    problems = response_problems("BatchGetAccountStatus", 200, body, service="inspector2")
+
+    assert len(problems) == 1
+    assert "member 'colour' is not in ResourceState" in problems[0]
+
+
+def test_rest_shape_check_reads_error_code_from_header() -> None:
+    body = json.dumps({"message": "no", "reason": "OTHER"})
+
+    modelled = response_problems(
+        "ListFindings", 400, body, service="inspector2", headers={"x-amzn-ErrorType": "ValidationException"}
+    )
+    unmodelled = response_problems(
+        "ListFindings", 400, body, service="inspector2", headers={"x-amzn-ErrorType": "AccessDeniedException"}
+    )
+
+    assert modelled == []
+    assert len(unmodelled) == 1
+    assert "'AccessDeniedException' is not one of the modelled errors" in unmodelled[0]

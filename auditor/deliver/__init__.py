@@ -1,0 +1,1 @@
+"""Delivery: email with the PDF report attached, and the long-running scheduler."""

@@ -1,0 +1,1 @@
+"""Evidence packages for auditors: sealed runs, signed manifests and offline verification."""

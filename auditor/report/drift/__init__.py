@@ -1,0 +1,101 @@
+"""Configuration drift: every registry setting of a run compared with the previous complete run.
+
+Drift is reported, not scored: a change can be deliberate, and the checks already
+judge the settings as they are now.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from auditor.inventory import CollectionError, Inventory, Kind, Registry, ScopeStatus, Snapshot, SnapshotState
+from auditor.report.drift.model import ChangeKind, DriftChange, DriftReport, Feature, NotCompared
+from auditor.report.drift.settings import RegistryDiff
+from auditor.store.db import Store
+from auditor.store.models import PayloadRow, SnapshotRow
+
+__all__ = [
+    "ChangeKind",
+    "DriftChange",
+    "DriftReport",
+    "Feature",
+    "NotCompared",
+    "detect_drift",
+    "load_settings",
+]
+
+# The kinds that drift compares; images, scan findings and signing status are results
+# of pushes and scans, not settings.
+SETTING_KINDS = (
+    Kind.REGISTRY_POLICY,
+    Kind.ACCOUNT_SETTING,
+    Kind.REPLICATION_CONFIGURATION,
+    Kind.REGISTRY_SCANNING_CONFIGURATION,
+    Kind.SIGNING_CONFIGURATION,
+    Kind.PULL_THROUGH_CACHE_RULE,
+    Kind.CREATION_TEMPLATE,
+    Kind.REPOSITORY,
+    Kind.REPOSITORY_POLICY,
+    Kind.REPOSITORY_TAGS,
+)
+
+
+def detect_drift(before: Inventory, after: Inventory, previous_run_id: int | None) -> DriftReport:
+    """List every setting that differs between two runs' inventories, registry by registry."""
+    report = DriftReport(previous_run_id)
+    old = {(r.account, r.region): r for r in before.registries}
+    new = {(r.account, r.region): r for r in after.registries}
+    for key in sorted(new.keys() | old.keys()):
+        was, now = old.get(key), new.get(key)
+        if was is not None and now is not None and _audited(was) and _audited(now):
+            diff = RegistryDiff(was, now)
+            diff.run()
+            report.changes.extend(diff.changes)
+            report.not_compared.extend(diff.not_compared)
+            continue
+        was_state = was.scope.status.value if was else "not in scope"
+        now_state = now.scope.status.value if now else "not in scope"
+        if was is None and now_state == ScopeStatus.AUDITED:
+            report.changes.append(DriftChange(*key, Feature.SCOPE, "registry", ChangeKind.ADDED, "", "audited"))
+        elif now is None and was_state == ScopeStatus.AUDITED:
+            report.changes.append(DriftChange(*key, Feature.SCOPE, "registry", ChangeKind.REMOVED, "audited", ""))
+        elif was_state != now_state:
+            report.not_compared.append(NotCompared(*key, Feature.SCOPE, f"registry was {was_state}, now {now_state}"))
+    return report
+
+
+def _audited(registry: Registry) -> bool:
+    return registry.scope.status is ScopeStatus.AUDITED
+
+
+def load_settings(store: Store, run_id: int) -> Inventory:
+    """Load only the setting snapshots of a run: far less than its whole inventory."""
+    scope = store.load_scope(run_id)
+    kinds = [k.value for k in SETTING_KINDS]
+    with store.session() as session:
+        rows = session.execute(
+            select(SnapshotRow, PayloadRow.body)
+            .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
+            .where(SnapshotRow.run_id == run_id, SnapshotRow.kind.in_(kinds))
+            .order_by(SnapshotRow.id)
+        )
+        snapshots = [_snapshot(row, body) for row, body in rows]
+    return Inventory.build(scope, snapshots)
+
+
+def _snapshot(row: SnapshotRow, body: str | None) -> Snapshot:
+    error = None
+    if row.error_code is not None:
+        error = CollectionError(
+            row.account,
+            row.region,
+            row.error_operation or "",
+            row.error_code,
+            row.error_message or "",
+            row.kind,
+            row.name,
+        )
+    payload = json.loads(body) if body is not None else None
+    return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
