@@ -103,3 +103,19 @@ def test_history_and_report_to_stdout(workdir, capsys):
     html = capsys.readouterr().out
     assert html.startswith("<!DOCTYPE html>")
     assert "Run 2" in html
+
+
+def test_exit_2_while_another_run_holds_the_lock(workdir, capsys):
+    from auditor.store.db import Store
+    from auditor.store.lock import RunLock
+
+    store = Store.open(f"sqlite:///{workdir / 'ecr-auditor.db'}")
+    holder = RunLock(store)
+    holder.acquire()
+    holder.attach(store.start_run(tool_version="t", config_sha256=""))
+    try:
+        assert run(workdir, "run") == 2
+        assert "holds the lock" in capsys.readouterr().err
+    finally:
+        holder.release()
+        store.close()

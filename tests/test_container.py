@@ -84,10 +84,13 @@ def test_install_steps_build_working_environment(tmp_path):
     # Templates and migrations come from the installed wheel, not from this checkout.
     located = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
-         "from auditor.resources import templates_dir, migrations_dir; print(templates_dir()); print(migrations_dir())"],
+         "from auditor.resources import templates_dir, migrations_dir; import auditor.deliver as d; "
+         "print(templates_dir()); print(migrations_dir()); print(d.__file__)"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )
-    templates, migrations = located.stdout.split()
+    templates, migrations, deliver = located.stdout.split()
+    assert deliver.startswith(str(venv))
+    assert (Path(deliver).parent / "templates" / "summary.html.j2").exists()
     assert templates.startswith(str(venv))
     assert (Path(templates) / "_waivers.html.j2").exists()
     assert migrations.startswith(str(venv))

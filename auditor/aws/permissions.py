@@ -43,8 +43,8 @@ READ_ONLY_OPERATIONS = MappingProxyType(
 # email through Amazon SES, and importing findings into AWS Security Hub when the
 # report command is given --import-to-security-hub. They are deliberately absent from
 # READ_ONLY_OPERATIONS, so no collector client can make them and the audit role never
-# needs them; only the delivery clients (auditor.deliver.email for SES,
-# auditor.report.securityhub for Security Hub) accept them, each only its own service.
+# needs them. Only the delivery clients accept them, each for its own service:
+# auditor.deliver.email for SES and auditor.report.securityhub for Security Hub.
 DELIVERY_OPERATIONS = MappingProxyType(
     {
         # SES API v2 authorises SendEmail with raw content as ses:SendEmail.

@@ -2,7 +2,7 @@
 
 Layout of the zip::
 
-    README.txt                what the package holds and how to verify it
+    README.txt                what the package contains and how to verify it
     manifest.json             run metadata and the SHA-256 and size of every other file
     manifest.sha256           sha256sum lines for manifest.json (and the signature files)
     manifest.json.sig         ed25519 signature of manifest.json (signed packages only)

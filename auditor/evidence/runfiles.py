@@ -142,7 +142,7 @@ def collect_run_files(store: Store, run: RunInfo) -> RunFiles:
 
 
 def snapshot_records(store: Store, run_id: int) -> list[tuple[dict[str, Any], str | None]]:
-    """Every snapshot of a run as a record, with its payload body as stored (or None)."""
+    """Read every snapshot of a run as a record, with its payload body as stored (or None)."""
     records: list[tuple[dict[str, Any], str | None]] = []
     with store.session() as session:
         found = session.execute(
@@ -180,7 +180,7 @@ def _snapshots(store: Store, run_id: int) -> tuple[list[dict[str, Any]], dict[st
 
 
 def call_log_records(store: Store, run_id: int) -> list[dict[str, Any]]:
-    """The run's call log, one record per AWS call with its request id."""
+    """Read the run's call log: one record per AWS call, with its request id."""
     with store.session() as session:
         rows = session.scalars(select(CallLogRow).where(CallLogRow.run_id == run_id).order_by(CallLogRow.id))
         return [
@@ -200,7 +200,7 @@ def call_log_records(store: Store, run_id: int) -> list[dict[str, Any]]:
 
 
 def run_manifest(files: RunFiles, previous_run_id: int | None, previous_manifest_sha256: str | None) -> bytes:
-    """The run manifest: the hash of every data file of the run and the previous run's manifest hash."""
+    """Build the run manifest: the hash of every data file of the run and the previous run's manifest hash."""
     return json_bytes(
         {
             "format": RUN_MANIFEST_FORMAT,

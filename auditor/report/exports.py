@@ -76,8 +76,8 @@ def result_record(result: Result, checks: CheckRegistry) -> dict[str, Any]:
 
 
 def export_json(store: Store, model: ReportModel, checks: CheckRegistry | None = None) -> bytes:
-    """The whole run: metadata, scores, results, comparison, drift, scope, errors, API calls,
-    the call log and every collected snapshot with its payload."""
+    """Export the whole run: metadata, scores, results, comparison, drift, scope, errors, API
+    calls, the call log and every collected snapshot with its payload."""
     checks = checks or default_registry()
     run_id = model.run.id
     comparison = model.comparison
@@ -197,7 +197,7 @@ def neutralise(value: object) -> str:
 
 
 def export_csv(model: ReportModel, checks: CheckRegistry | None = None) -> bytes:
-    """One row per result, every text cell neutralised against spreadsheet formula injection."""
+    """Export one row per result, with every text cell neutralised against spreadsheet formula injection."""
     checks = checks or default_registry()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -239,7 +239,7 @@ def partition(region: str) -> str:
 
 
 def resource_arn(resource: ResourceRef) -> str | None:
-    """The ARN of a repository or image; other resources (registry settings) have none."""
+    """Return the ARN of a repository or image, or None for resources without one (registry settings)."""
     prefix = f"arn:{partition(resource.region)}:ecr:{resource.region}:{resource.account}:repository"
     if resource.kind is ResourceType.REPOSITORY:
         return f"{prefix}/{resource.name}"
@@ -313,6 +313,7 @@ def ocsf_event(
     frameworks = sorted({c.framework.value for c in meta.controls}) if meta else []
     account = {"uid": result.resource.account, "type_id": 10, "type": "AWS Account"}
     moment = _moment(model)
+
     finding_info: dict[str, Any] = {
         "uid": result.id,
         "title": f"{result.check_id} {meta.title}" if meta else result.check_id,
@@ -328,6 +329,7 @@ def ocsf_event(
     }
     if first_failed is not None:
         finding_info["first_seen_time"] = _ms(first_failed)
+
     event: dict[str, Any] = {
         "activity_id": OCSF_ACTIVITY_CREATE,
         "activity_name": "Create",
@@ -378,7 +380,7 @@ def ocsf_event(
 
 
 def export_ocsf(model: ReportModel, first_failed: Mapping[str, datetime], checks: CheckRegistry | None = None) -> bytes:
-    """Every result as an OCSF Compliance Finding event (a JSON array)."""
+    """Export every result as an OCSF Compliance Finding event, in one JSON array."""
     checks = checks or default_registry()
     return _dump([ocsf_event(r, model, checks, first_failed.get(r.id)) for r in model.results])
 
@@ -403,7 +405,7 @@ def _iso_z(moment: datetime) -> str:
 
 
 def product_arn(region: str, account: str) -> str:
-    """The ARN of Security Hub's default product for findings an account imports itself."""
+    """Return the ARN of Security Hub's default product, for findings that an account imports itself."""
     return f"arn:{partition(region)}:securityhub:{region}:{account}:product/{account}/default"
 
 
@@ -416,7 +418,7 @@ def asff_finding(
     home_region: str | None = None,
     archived: bool = False,
 ) -> dict[str, Any]:
-    """One result as an ASFF finding.
+    """Convert one result into an ASFF finding.
 
     ``home_region`` names the Security Hub region that imports the finding; the
     product ARN must name it. Without it the resource's own region is used.
@@ -488,8 +490,11 @@ def failures(results: Iterable[Result]) -> list[Result]:
 
 
 def export_asff(model: ReportModel, first_failed: Mapping[str, datetime], checks: CheckRegistry | None = None) -> bytes:
-    """The run's failures as ASFF findings: a JSON array that ``aws securityhub batch-import-findings
-    --findings file://PATH`` accepts (100 findings per call at most)."""
+    """Export the run's failures as ASFF findings, in one JSON array.
+
+    ``aws securityhub batch-import-findings --findings file://PATH`` accepts the array
+    in slices of at most 100 findings.
+    """
     checks = checks or default_registry()
     return _dump([asff_finding(r, model, checks, first_failed.get(r.id)) for r in failures(model.results)])
 

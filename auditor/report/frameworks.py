@@ -14,7 +14,7 @@ from auditor.checks.score import Score, score
 
 @dataclass(frozen=True)
 class MappedCheck:
-    """One check under one control; ``note`` says where the check is stricter or looser than the control."""
+    """One check under one control; ``note`` states where the check is stricter or looser than the control."""
 
     meta: CheckMeta
     note: str

@@ -1,4 +1,4 @@
-"""What a run means next to earlier runs: score change, new and resolved failures, trend.
+"""Comparison of a run with earlier runs: score change, new and resolved failures, trend.
 
 Results are matched across runs by their stable id (check id and resource), so a
 failure that continues keeps its identity and a resource that starts failing is new.

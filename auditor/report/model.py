@@ -101,13 +101,13 @@ class AreaSection:
         """Share ``limit`` rows among the checks, most severe check first; None shows every row."""
         ordered = sorted((c for c in self.checks if c.findings), key=lambda c: (-c.severity.rank, c.meta.id))
         left = limit
-        shown = []
+        selected = []
         for check in ordered:
             rows = check.findings if left is None else check.findings[: max(left, 0)]
             if left is not None:
                 left -= len(rows)
-            shown.append(CheckRows(check, rows, len(check.findings) - len(rows)))
-        return shown
+            selected.append(CheckRows(check, rows, len(check.findings) - len(rows)))
+        return selected
 
     def unit_counts(self) -> list[UnitCount]:
         """Failures and errors per check, account and region, the largest first."""
@@ -150,7 +150,7 @@ class RegistryInventory:
 
 @dataclass(frozen=True)
 class Estate:
-    """What the run covered, for the cover page."""
+    """Scope of the run, for the cover page."""
 
     accounts: list[str]
     regions: list[str]
@@ -247,10 +247,12 @@ def build_report_model(
     inventory = store.load_inventory(run_id)
     scope = store.load_scope(run_id)
     counts = store.load_call_counts(run_id)
+
     previous = store.previous_complete(run_id)
     previous_results = store.load_results(previous.id) if previous else None
     points = trend(store, run, options.trend_runs)
     areas = _areas(results, checks)
+
     return ReportModel(
         run=run,
         total=score(results),
@@ -288,7 +290,7 @@ def _drift(store: Store, previous: RunInfo | None, inventory: Inventory) -> Drif
 
 
 def _worst(scores: dict[str, Score]) -> list[tuple[str, Score]]:
-    """The lowest scores first; ties go to the one with more failures. Unscored ones are left out."""
+    """Return the lowest scores first; ties go to the one with more failures. Unscored ones are left out."""
     scored = [(name, s) for name, s in scores.items() if s.score is not None]
     scored.sort(key=lambda item: (item[1].score, -item[1].count(Status.FAIL), item[0]))
     return scored[:WORST_UNITS]

@@ -19,9 +19,9 @@ from auditor.store.db import Store
 logger = logging.getLogger(__name__)
 
 
-def _refuse_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
-    # The report embeds everything it shows; any URL it names (there should be none)
-    # must not make WeasyPrint open a connection or read a local file.
+def _reject_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
+    # The report embeds everything it shows. So a URL in it (there should be none) must
+    # not make WeasyPrint open a connection or read a local file.
     raise ReportError(f"the PDF report tried to load {url!r}; reports must be self-contained")
 
 
@@ -33,7 +33,7 @@ def render_model_pdf(model: ReportModel) -> bytes:
 
     started = time.monotonic()
     html = render_html(model, pdf=True)
-    data: bytes | None = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    data: bytes | None = HTML(string=html, url_fetcher=_reject_fetch).write_pdf()
     if data is None:  # pragma: no cover - write_pdf returns bytes when given no target
         raise ReportError(f"WeasyPrint returned no PDF for run {model.run.id}")
     logger.info("run=%d pdf bytes=%d seconds=%.1f", model.run.id, len(data), time.monotonic() - started)

@@ -72,12 +72,14 @@ def import_findings(
         account = _client(session, "sts", home).get_caller_identity()["Account"]
     except (ClientError, BotoCoreError) as exc:
         raise ReportError(f"sts:GetCallerIdentity failed with {error_code(exc)}: {error_message(exc)}") from exc
+
     summary = ImportSummary(account=account, region=home)
     checks = default_registry()
     since = first_failed(store, model.run.id, first_failed_ids(model))
     findings: list[dict[str, Any]] = []
     for result, archived in _selected(model, account, summary):
         findings.append(asff_finding(result, model, checks, since.get(result.id), home_region=home, archived=archived))
+
     client = _client(session, "securityhub", home)
     for start in range(0, len(findings), BATCH_SIZE):
         batch = findings[start : start + BATCH_SIZE]
@@ -97,6 +99,7 @@ def import_findings(
                 summary.archived += 1
             else:
                 summary.imported += 1
+
     logger.info(
         "securityhub account=%s region=%s imported=%d archived=%d failed=%d skipped_other_accounts=%d",
         account,

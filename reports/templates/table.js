@@ -78,9 +78,9 @@
       tools.appendChild(select);
       facets.push([index, select]);
     });
-    var shown = document.createElement("span");
-    shown.className = "shown";
-    tools.appendChild(shown);
+    var counter = document.createElement("span");
+    counter.className = "shown";
+    tools.appendChild(counter);
     table.parentNode.insertBefore(tools, table);
 
     var texts = null;
@@ -101,12 +101,12 @@
         row.style.display = keep ? "" : "none";
         if (keep) { visible += 1; }
       });
-      shown.textContent = "showing " + visible.toLocaleString() + " of " + body.rows.length.toLocaleString() + " rows";
+      counter.textContent = "showing " + visible.toLocaleString() + " of " + body.rows.length.toLocaleString() + " rows";
     }
     var timer = null;
     search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(apply, 150); });
     facets.forEach(function (facet) { facet[1].addEventListener("change", apply); });
-    shown.textContent = body.rows.length.toLocaleString() + " rows";
+    counter.textContent = body.rows.length.toLocaleString() + " rows";
   }
 
   document.querySelectorAll("table.sortable").forEach(makeSortable);

@@ -231,3 +231,29 @@ def test_pull_through_cache_validated_only_when_asked(emulator):
     validations = [s for s in unit.snapshots if s.kind is Kind.PULL_THROUGH_CACHE_VALIDATION]
     assert [s.name for s in validations] == ["docker-hub"]  # rules without credentials need no validation
     assert validations[0].payload["isValid"] is False
+
+
+def test_inspector_read_for_enhanced_registry(emulator):
+    from auditor.emulator.findings import LIBWEBP_OVERFLOW, AffectedPackage
+    from auditor.emulator.seed import EstateSeeder
+
+    seeder = EstateSeeder(emulator)
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[
+        {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}])
+    now = datetime.now(UTC)
+    for i in range(12):  # more images than one ListFindings hash filter takes
+        ecr.create_repository(repositoryName=f"svc-{i:02d}")
+        emulator.state.add_image(MOTO_ACCOUNT, REGION, f"svc-{i:02d}", ImageRecord(digest(100 + i), now, 10, OCI, ["v1"]))
+    seeder.enable_inspector(MOTO_ACCOUNT, REGION)
+    seeder.configure_inspector_rescan(MOTO_ACCOUNT, REGION, "DAYS_180")
+    seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, "svc-03", digest(103),
+                                  [AffectedPackage(LIBWEBP_OVERFLOW, "libwebp7", "1.2.4", "1.2.4-0+deb12u1")])
+    unit, registry, recorder = collect()
+    assert unit.errors == []
+    assert recorder.counts[("inspector2", "BatchGetAccountStatus")] == 1
+    assert recorder.counts[("inspector2", "GetConfiguration")] == 1
+    assert recorder.counts[("inspector2", "ListFindings")] == 2  # 12 hashes, 10 per call
+    findings = registry.get(Kind.INSPECTOR_FINDINGS, f"svc-03@{digest(103)}").payload["findings"]
+    assert [f["packageVulnerabilityDetails"]["vulnerabilityId"] for f in findings] == ["CVE-2023-4863"]
+    assert registry.get(Kind.INSPECTOR_FINDINGS, f"svc-04@{digest(104)}").payload["findings"] == []

@@ -14,7 +14,14 @@ from sqlalchemy import inspect, update
 from auditor.cli import main
 from auditor.evidence.chain import SealMismatchError, read_seal, seal_pending, seal_run
 from auditor.evidence.package import RenderedReports, export_package
-from auditor.evidence.signing import ensure_signing_key, fingerprint, load_private_key, load_public_key, public_pem, sign
+from auditor.evidence.signing import (
+    ensure_signing_key,
+    fingerprint,
+    load_private_key,
+    load_public_key,
+    public_pem,
+    sign,
+)
 from auditor.evidence.verify import verify_package
 from auditor.report.html import render_html
 from auditor.report.model import build_report_model

@@ -10,7 +10,7 @@ from report.sample_runs import ACCOUNT, REGION, sample_runs
 from auditor.checks.model import Area, ResourceRef, ResourceType, Result, Severity, Status
 from auditor.report.html import sections
 from auditor.report.model import ReportOptions, build_report_model
-from auditor.report.pdf import render_model_pdf, render_pdf, write_pdf_report
+from auditor.report.pdf import render_model_pdf, write_pdf_report
 from auditor.store.db import Store
 
 

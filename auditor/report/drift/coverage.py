@@ -1,4 +1,4 @@
-"""Which repositories a set of filters selects, to tell a narrowed filter from a widened one.
+"""Coverage of repository filters, to tell a narrowed filter from a widened one.
 
 ECR has two filter languages: prefix filters (replication, ``PREFIX_MATCH``) and
 wildcard filters in which ``*`` matches any characters (scanning ``WILDCARD`` and

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class ChangeKind(StrEnum):
-    """How a setting changed; NARROWED/WIDENED are about coverage, RELAXED/TIGHTENED about strictness."""
+    """Kind of setting change: NARROWED and WIDENED concern coverage, RELAXED and TIGHTENED strictness."""
 
     ADDED = "added"
     REMOVED = "removed"
