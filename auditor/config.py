@@ -54,6 +54,10 @@ UPSTREAM_REGISTRIES: tuple[Upstream, ...] = get_args(Upstream)
 # Finding severities that thresholds may name, lowest first. UNTRIAGED and UNDEFINED
 # findings are listed in reports but never counted against a threshold.
 FindingSeverity = Literal["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+
+def default_sla_days() -> dict[FindingSeverity, int]:
+    return {"CRITICAL": 15, "HIGH": 30, "MEDIUM": 90}
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$")]
 
 
@@ -173,7 +177,7 @@ class CheckSettings(_Section):
         default="HIGH", description="Active findings at or above this severity fail VULN-01."
     )
     sla_days: dict[FindingSeverity, Annotated[int, Field(ge=1, le=3650)]] = Field(
-        default_factory=lambda: {"CRITICAL": 15, "HIGH": 30, "MEDIUM": 90},
+        default_factory=default_sla_days,
         description="Days a finding of each severity may stay open on an image in use (VULN-02).",
     )
     in_use_days: int = Field(

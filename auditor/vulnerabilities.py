@@ -92,7 +92,7 @@ def _basic(finding: Mapping[str, Any]) -> Finding:
 def _inspector_style(finding: Mapping[str, Any], source: str) -> list[Finding]:
     details = finding.get("packageVulnerabilityDetails") or {}
     packages = details.get("vulnerablePackages") or [{}]
-    image = {}
+    image: Mapping[str, Any] = {}
     for resource in finding.get("resources") or []:
         image = (resource.get("details") or {}).get("awsEcrContainerImage") or image
     found = []

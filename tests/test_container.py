@@ -45,6 +45,7 @@ def test_image_runs_scheduler_as_non_root():
 
 # pip installs every locked package from the package indexes it is configured with, as the
 # image build does: about a minute with a warm pip cache. The limit leaves room for a cold one.
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_install_steps_build_working_environment(tmp_path):
     instructions = build_stage()

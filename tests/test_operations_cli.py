@@ -254,3 +254,19 @@ def test_validate_lists_waiver_warnings_and_schedules(tmp_path, capsys):
     assert "warning: waiver 1 (* on *): expired on 2000-01-01" in err
     assert "warning: waiver 1 (* on *): broad, it matches every check" in err
     assert "schedule daily: 0 5 * * * (audit), next " in err
+
+
+def test_evidence_of_oldest_kept_run_after_prune(tmp_path, database_url, capsys):
+    from auditor.evidence.chain import seal_pending
+
+    config = tmp_path / "ecr-auditor.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n')
+    store = Store.open(database_url)
+    stored_run(store, snapshot("app", {"repositoryName": "app"}), days_ago=90)
+    kept = stored_run(store, snapshot("app", {"repositoryName": "app", "v": 2}), days_ago=1)
+    seal_pending(store)
+    store.close()
+    assert cli(config, "prune", "--older-than", "30") == 0
+    package = tmp_path / "kept.zip"
+    assert cli(config, "evidence", "export", "--run", str(kept), "--output", str(package)) == 0
+    assert cli(config, "evidence", "verify", str(package)) == 0

@@ -39,7 +39,7 @@ def render_markdown(registry: CheckRegistry) -> str:
         checks = [c for c in registry if c.meta.area is area]
         if not checks:
             continue
-        parts.append(f"\n## {area.title} ({area.value})\n")
+        parts.append(f"\n## {area.label} ({area.value})\n")
         for check in checks:
             meta = check.meta
             parts.append(f"\n### {meta.id}: {meta.title}\n")

@@ -48,7 +48,8 @@ class Area(StrEnum):
     SIGN = "SIGN"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The area's name as reports show it."""
         return _AREA_TITLES[self]
 
 

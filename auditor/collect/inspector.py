@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,19 +40,26 @@ def collect_inspector(unit: UnitCollector, images: list[tuple[str, str]]) -> Non
         lambda: inspector.batch_get_account_status(accountIds=[unit.account]),
     )
     unit.fetch(Kind.INSPECTOR_CONFIGURATION, REGISTRY, "GetConfiguration", inspector.get_configuration)
-    digests = sorted({digest for _, digest in images})
-    wanted = set(images)
-    for start in range(0, len(digests), _HASHES_PER_CALL):
-        _collect_findings(unit, digests[start : start + _HASHES_PER_CALL], wanted)
+    # The repositories that hold each digest: one image can be pushed to several.
+    holders: dict[str, list[str]] = defaultdict(list)
+    for repository, digest in sorted(set(images)):
+        holders[digest].append(repository)
+    digests = sorted(holders)
+    batches = [digests[start : start + _HASHES_PER_CALL] for start in range(0, len(digests), _HASHES_PER_CALL)]
+    # One ListFindings call per 10 digests: run them through a pool so that a
+    # registry with thousands of images in use does not wait for each in turn.
+    with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="inspector") as pool:
+        # list() re-raises anything unexpected from a worker instead of dropping it.
+        list(pool.map(lambda batch: _collect_findings(unit, batch, holders), batches))
 
 
-def _collect_findings(unit: UnitCollector, digests: list[str], wanted: set[tuple[str, str]]) -> None:
+def _collect_findings(unit: UnitCollector, digests: list[str], holders: Mapping[str, list[str]]) -> None:
     criteria: dict[str, Any] = {
         "resourceType": [{"comparison": "EQUALS", "value": "AWS_ECR_CONTAINER_IMAGE"}],
         "ecrImageRegistry": [{"comparison": "EQUALS", "value": unit.account}],
         "ecrImageHash": [{"comparison": "EQUALS", "value": d} for d in digests],
     }
-    targets = sorted((repo, digest) for repo, digest in wanted if digest in set(digests))
+    targets = sorted((repository, digest) for digest in digests for repository in holders[digest])
     try:
         answer = all_pages(unit.clients.inspector.list_findings, ("findings",), filterCriteria=criteria, maxResults=100)
     except (ClientError, BotoCoreError) as exc:

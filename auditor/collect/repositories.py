@@ -35,12 +35,15 @@ def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
     for repository in repositories:
         unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
     names = [r["repositoryName"] for r in repositories]
-    collect_repository_scanning(unit, names)
     signing = unit.find(Kind.SIGNING_CONFIGURATION, REGISTRY)
     signing_configuration = (signing.payload or {}).get("signingConfiguration") if signing else None
     with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="repo") as pool:
+        # The scanning batches share the pool with the repositories, so that a large
+        # registry's 1 call per 25 repositories does not run one after another.
+        batches = pool.map(lambda batch: _collect_scanning_batch(unit, batch), _batches(names, _SCANNING_BATCH))
         # list() re-raises anything unexpected from a worker instead of dropping it.
         scanned = list(pool.map(lambda r: _collect_one(unit, r, signing_configuration), repositories))
+        list(batches)
     collect_kms_keys(unit, repositories)
     return [image for images in scanned for image in images]
 
@@ -173,26 +176,32 @@ def _all_finding_pages(ecr: Any, repository: str, digest: str) -> dict[str, Any]
     return merged
 
 
+def _batches(names: list[str], size: int) -> list[list[str]]:
+    return [names[start : start + size] for start in range(0, len(names), size)]
+
+
 def collect_repository_scanning(unit: UnitCollector, names: list[str]) -> None:
-    """Read each repository's effective scanning configuration in batches of 25."""
-    ecr = unit.clients.ecr
-    for start in range(0, len(names), _SCANNING_BATCH):
-        batch = names[start : start + _SCANNING_BATCH]
-        try:
-            answer = ecr.batch_get_repository_scanning_configuration(repositoryNames=batch)
-        except (ClientError, BotoCoreError) as exc:
-            for name in batch:
-                unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", exc)
-            continue
-        for configuration in answer.get("scanningConfigurations", []):
-            unit.present(Kind.REPOSITORY_SCANNING, configuration["repositoryName"], normalise(configuration))
-        for failure in answer.get("failures", []):
-            error = ClientError(
-                {"Error": {"Code": failure.get("failureCode", "Failure"), "Message": failure.get("failureReason", "")}},
-                "BatchGetRepositoryScanningConfiguration",
-            )
-            name = failure["repositoryName"]
-            unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", error)
+    """Read each repository's effective scanning configuration in batches of 25, one batch after another."""
+    for batch in _batches(names, _SCANNING_BATCH):
+        _collect_scanning_batch(unit, batch)
+
+
+def _collect_scanning_batch(unit: UnitCollector, batch: list[str]) -> None:
+    try:
+        answer = unit.clients.ecr.batch_get_repository_scanning_configuration(repositoryNames=batch)
+    except (ClientError, BotoCoreError) as exc:
+        for name in batch:
+            unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", exc)
+        return
+    for configuration in answer.get("scanningConfigurations", []):
+        unit.present(Kind.REPOSITORY_SCANNING, configuration["repositoryName"], normalise(configuration))
+    for failure in answer.get("failures", []):
+        error = ClientError(
+            {"Error": {"Code": failure.get("failureCode", "Failure"), "Message": failure.get("failureReason", "")}},
+            "BatchGetRepositoryScanningConfiguration",
+        )
+        name = failure["repositoryName"]
+        unit.failure(Kind.REPOSITORY_SCANNING, name, "BatchGetRepositoryScanningConfiguration", error)
 
 
 def kms_key_of(encryption: Mapping[str, Any] | None) -> str | None:

@@ -13,7 +13,7 @@ table as ran, missed, skipped or failed, so the record of a period is complete:
   ``misfire_grace_seconds``, or times coalesced into one run) are recorded as missed
   when the next time of that schedule is recorded.
 
-Schedules, the time zone and the database are read at start; every other setting
+Schedules, the time zone and the database are read at start. Every other setting
 (waivers, checks, email) is read again from the config file before each job.
 """
 
@@ -54,7 +54,7 @@ from auditor.store.db import Store, utcnow
 logger = logging.getLogger(__name__)
 
 # Maximum of missed times recorded for one gap, so that a minutely schedule after months
-# of downtime cannot flood the table. The last recorded one says that more were missed.
+# of downtime cannot flood the table. The detail of the last recorded one notes the rest.
 MAX_RECORDED_GAP = 1000
 
 TriggerFactory = Callable[[ScheduleSettings, tzinfo], BaseTrigger]
@@ -144,10 +144,10 @@ class AuditScheduler:
             logger.info("scheduler stopping; a running job is allowed to finish")
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+            logger.info("scheduler stopped")
         if self._store is not None:
             self._store.close()
             self._store = None
-        logger.info("scheduler stopped")
 
     def serve(self, stop: threading.Event | None = None) -> None:
         """Run until ``stop`` is set or the process receives SIGTERM or SIGINT."""

@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--images", type=int, default=3, help="images in each repository (default: 3)")
     serve.add_argument(
-        "--latency-ms", type=float, default=0.0, help="delay added before every request, in milliseconds (default: 0)"
+        "--latency-ms",
+        type=float,
+        default=40.0,
+        help="delay added before every request, in milliseconds (default: 40)",
     )
     serve.add_argument("--seed", type=int, default=7, help="seed of the estate's random choices (default: 7)")
     serve.add_argument(

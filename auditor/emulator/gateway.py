@@ -3,7 +3,8 @@
 Every request passes these steps in order:
 
 1. Paths under ``/_emulator/`` go to the control endpoint (``control``).
-2. The configured latency is added.
+2. The request is counted by (service, operation) in ``stats``, and the
+   configured latency is added.
 3. A signed call into an opt-in region that the calling account has not
    enabled fails as AWS fails it (``protocols.unrecognized_client_error``).
    Global services (STS, IAM, Organizations, Account Management) are exempt.
@@ -108,6 +109,11 @@ class EmulatorGateway:
             reset=reset or state.clear,
         )
 
+    @property
+    def stats(self) -> control.RequestStats:
+        """Requests received since the last reset of the counts, by (service, operation)."""
+        return self.control_hooks.stats
+
     def _set_latency_ms(self, value: float) -> None:
         self.latency_ms = value
 
@@ -121,11 +127,18 @@ class EmulatorGateway:
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
             return self._send(start_response, (status, headers, payload))
 
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000.0)
+        arrived = time.monotonic()
         body = _read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         request = protocols.parse_signed_request(environ, body)
+        if request is None:
+            self.stats.count(control.UNSIGNED, str(environ.get("REQUEST_METHOD", "")))
+        else:
+            self.stats.count(request.service, request.operation)
+        # The latency counts from arrival, so parsing the request does not add to it.
+        delay = self.latency_ms / 1000.0 - (time.monotonic() - arrived)
+        if delay > 0:
+            time.sleep(delay)
         if request is None:
             return self.inner(environ, start_response)
 

@@ -150,7 +150,8 @@ def parse_signed_request(environ: Mapping[str, Any], body: bytes) -> SignedReque
             service, str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
         )
         params = _json_params(body)
-    elif protocol == "query":
+    elif protocol in ("query", "ec2"):
+        # EC2's protocol sends the operation as the query protocol does, in the Action form field.
         fields = parse_qs(body.decode("utf-8", errors="replace"))
         params = {key: values[0] for key, values in fields.items() if values}
         operation = str(params.get("Action", ""))

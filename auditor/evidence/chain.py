@@ -7,7 +7,10 @@ rewriting the whole history would need every later seal to be rewritten too, whi
 the printed or emailed manifest hashes expose.
 
 The columns live on ``runs`` (migration 0003) and are read and written here through
-SQLAlchemy Core, so the ORM model of runs does not need to know about them.
+SQLAlchemy Core, so the ORM model of runs does not need to map them.
+
+`ecr-auditor run` seals each run as soon as it completes. A run whose predecessor was
+pruned is checked against the predecessor's manifest hash kept in ``pruned_runs``.
 """
 
 from __future__ import annotations
@@ -154,13 +157,20 @@ def load_sealed(store: Store, run_id: int) -> SealedRun:
     run = store.run(run_id)
     previous_info = store.previous_complete(run_id)
     previous = read_seal(store, previous_info.id) if previous_info else None
+    previous_id = previous_info.id if previous_info else None
+    if previous is None and seal.previous_manifest_sha256 is not None:
+        # The predecessor was pruned: its manifest hash survives in pruned_runs.
+        pruned = store.pruned_seal(seal.previous_manifest_sha256, before=run_id)
+        if pruned is not None:
+            previous = Seal(pruned, seal.previous_manifest_sha256, None, None)
+            previous_id = pruned
     if previous is not None and previous.manifest_sha256 != seal.previous_manifest_sha256:
         raise SealMismatchError(
             f"run {run_id} was sealed after a run {previous.run_id} with manifest "
             f"{seal.previous_manifest_sha256}, but run {previous.run_id} now has {previous.manifest_sha256}",
             hint="the run history in the database was changed after sealing",
         )
-    manifest, sealed = _build(store, run, previous, previous_info.id if previous_info else None)
+    manifest, sealed = _build(store, run, previous, previous_id)
     if sha256_hex(manifest) != seal.manifest_sha256:
         raise SealMismatchError(
             f"the stored data of run {run_id} no longer matches its sealed manifest "

@@ -31,7 +31,7 @@ def trend_svg(points: Sequence[TrendPoint], areas: Sequence[Area]) -> str:
     placed inside HTML.
     """
     panels: list[tuple[str, list[float], str]] = [("Overall", [_value(p.total) for p in points], _OVERALL)]
-    panels += [(area.title, [_value(p.areas.get(area)) for p in points], _AREA) for area in areas]
+    panels += [(area.label, [_value(p.areas.get(area)) for p in points], _AREA) for area in areas]
     columns = 3
     rows = math.ceil(len(panels) / columns)
     labels = [f"#{p.run_id}" for p in points]

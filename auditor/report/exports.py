@@ -93,7 +93,7 @@ def export_json(store: Store, model: ReportModel, checks: CheckRegistry | None =
             else None
         ),
         "score": _score(model.total),
-        "areas": [{"area": s.area.value, "title": s.area.title, **_score(s.score)} for s in model.areas],
+        "areas": [{"area": s.area.value, "title": s.area.label, **_score(s.score)} for s in model.areas],
         "accounts_and_regions": [
             {"account": account, "region": region, **_score(unit)} for (account, region), unit in model.by_unit.items()
         ],
@@ -318,7 +318,7 @@ def ocsf_event(
         "uid": result.id,
         "title": f"{result.check_id} {meta.title}" if meta else result.check_id,
         "desc": meta.rationale if meta else "",
-        "types": [result.area.title],
+        "types": [result.area.label],
         "analytic": {
             "uid": result.check_id,
             "name": meta.title if meta else result.check_id,

@@ -104,8 +104,9 @@ def _clipper(limit: int | None) -> Callable[[str], str]:
 def sections(model: ReportModel, pdf: bool) -> list[tuple[str, str]]:
     """Return the report's sections as (anchor, title) in order, as the contents page lists them."""
     found = [("summary", "Executive summary"), ("trend", "Score trend"), ("drift", "Configuration drift")]
-    found += [(f"area-{s.area.value}", s.area.title) for s in model.areas]
+    found += [(f"area-{s.area.value}", s.area.label) for s in model.areas]
     found += [
+        ("vulnerabilities", "Vulnerabilities"),
         ("waivers", "Waivers"),
         ("frameworks", "Framework matrix"),
         ("inventory", "Collected settings"),

@@ -29,6 +29,7 @@ from auditor.report.charts import trend_svg
 from auditor.report.drift import DriftReport, detect_drift, load_settings
 from auditor.report.frameworks import FrameworkMatrix, framework_matrices
 from auditor.report.history import Comparison, TrendPoint, compare, trend
+from auditor.report.vulnerabilities import VulnerabilityReport, build_vulnerability_report
 from auditor.store.db import RunInfo, ScheduleEvent, Store
 
 LIMITATION = (
@@ -188,6 +189,7 @@ class ReportModel:
     seal: Seal | None = None
     waivers: list[WaiverReview] = field(default_factory=list)
     unfinished_schedule_times: list[ScheduleEvent] = field(default_factory=list)
+    vulnerabilities: VulnerabilityReport = field(default_factory=VulnerabilityReport)
     limitation: str = LIMITATION
 
     @property
@@ -280,7 +282,13 @@ def build_report_model(
         seal=read_seal(store, run_id),
         waivers=store.load_waiver_reviews(run_id),
         unfinished_schedule_times=store.unfinished_schedule_times(run_id),
+        vulnerabilities=build_vulnerability_report(store, run, results, _trend_runs(store, run, options.trend_runs)),
     )
+
+
+def _trend_runs(store: Store, run: RunInfo, count: int) -> list[RunInfo]:
+    """The last ``count`` complete runs up to and including this one."""
+    return [r for r in store.runs(include_incomplete=False) if r.id <= run.id][-count:]
 
 
 def _drift(store: Store, previous: RunInfo | None, inventory: Inventory) -> DriftReport | None:

@@ -778,8 +778,6 @@ class Store:
         with its manifest hash. The caller holds the run lock, so no run inserts
         snapshots meanwhile.
         """
-        # NOTE: auditor.evidence.chain rebuilds the oldest kept run's manifest without its pruned
-        # predecessor, so exporting that run's evidence fails after a prune until it reads pruned_runs.
         with self.session() as session:
             latest = session.scalar(select(func.max(RunRow.id)).where(RunRow.status == RunStatus.COMPLETE))
             if latest is None:
@@ -849,6 +847,16 @@ class Store:
             latest,
         )
         return summary
+
+    def pruned_seal(self, manifest_sha256: str, *, before: int) -> int | None:
+        """Return the id of the pruned run, older than ``before``, that had this manifest hash."""
+        with self.session() as session:
+            return session.scalar(
+                select(PrunedRunRow.run_id)
+                .where(PrunedRunRow.manifest_sha256 == manifest_sha256, PrunedRunRow.run_id < before)
+                .order_by(PrunedRunRow.run_id.desc())
+                .limit(1)
+            )
 
     def pruned_runs(self) -> list[int]:
         with self.session() as session:

@@ -45,6 +45,10 @@ class RunRow(Base):
     coverage: Mapped[float | None] = mapped_column(Float)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # The evidence hash chain (migration 0003), written by auditor.evidence.chain.
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    previous_manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    sealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PayloadRow(Base):
