@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -161,6 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"ecr-auditor: error: {line}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader of standard output went away (``ecr-auditor checks list | head``):
+        # nothing is left to report, so stop quietly as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitCode.CLEAN
     except Exception as exc:  # noqa: BLE001 - the program's edge: reported in one line, exit 4
         if args.debug:
             logger.exception("ecr-auditor failed")
@@ -305,7 +312,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ConfigError(f"invalid --repositories {args.repositories}: give a positive number")
     outcome = run_demo(args.output, database_url=args.database_url, repositories_per_registry=args.repositories)
     print_outcome(outcome)
-    print(outcome.report_path)
+    print(
+        "the demo estate holds failing settings and unusable scans on purpose, so FAIL and ERROR "
+        "results are expected; the demo itself finished",
+        file=sys.stderr,
+    )
+    print(outcome.report_path.resolve() if outcome.report_path else "")
     # The demo estate fails checks on purpose; a finished demo is a success.
     finished = (ExitCode.CLEAN, ExitCode.FAILURES, ExitCode.INCOMPLETE)
     return ExitCode.CLEAN if outcome.exit_code in finished else outcome.exit_code
@@ -332,6 +344,12 @@ def cmd_checks(args: argparse.Namespace) -> int:
                 "severity": c.meta.severity.value,
                 "resource_type": c.meta.resource_type.value,
                 "permissions": list(c.meta.permissions),
+                "rationale": c.meta.rationale,
+                "remediation": {"console": c.meta.remediation.console, "cli": c.meta.remediation.cli},
+                "controls": [
+                    {"framework": k.framework.value, "control": k.control_id, "note": k.note} for k in c.meta.controls
+                ],
+                "references": list(c.meta.references),
             }
             for c in registry
         ]
@@ -352,7 +370,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"{config.path}: valid", file=sys.stderr)
     audit = config.settings.audit
     print(f"accounts: {', '.join(audit.accounts) or 'the caller account'}", file=sys.stderr)
-    print(f"regions: {', '.join(audit.regions) or 'the session default region'}", file=sys.stderr)
+    print(f"regions: {', '.join(audit.regions) or 'every region enabled for each account'}", file=sys.stderr)
     print(f"database: {config.database_url(args.database_url)}", file=sys.stderr)
     print_operations_summary(config)
     return ExitCode.CLEAN

@@ -469,8 +469,8 @@ def format_consistency_problems(problems: list[tuple[str, object, str]], path: P
 
 
 EXAMPLE_CONFIG = """\
-# ecr-auditor configuration. Every key is optional; the values shown are the defaults
-# unless a comment says otherwise. Validate with: ecr-auditor config validate
+# ecr-auditor configuration. Every key is optional; the values shown are the defaults,
+# except audit.regions, which lists one region as an example. Validate with: ecr-auditor config validate
 
 [audit]
 # Accounts to audit. Empty audits only the account of the caller's credentials, or with

@@ -144,7 +144,8 @@ def repository_ref(registry: Registry, name: str) -> ResourceRef:
 # Exceptions that a check body raises when an AWS answer has an unexpected shape.
 # They become ERROR results that name the check, never a crash of the whole run and
 # never a pass.
-_MALFORMED_INPUT = (KeyError, TypeError, ValueError, AttributeError)
+# RecursionError: json.loads on a document nested deeper than the recursion limit.
+_MALFORMED_INPUT = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 
 def _judge(call: Callable[[], Verdict], check: Check, resource: ResourceRef) -> Verdict:

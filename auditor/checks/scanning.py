@@ -251,7 +251,12 @@ def judge_scan(scan: Snapshot, enhanced: bool) -> Verdict:
         section = answer.get("imageScanFindings")
         if enhanced and status == "COMPLETE" and not _has_results(section):
             # Shortly after a push an ENHANCED registry answers COMPLETE with nothing in it.
-            return errored("scan is pending: COMPLETE was reported without results yet", pending=True, **evidence)
+            return errored(
+                "scan results are pending: the ENHANCED registry reports COMPLETE but no results yet, "
+                "as AWS does for a while after a push",
+                pending=True,
+                **evidence,
+            )
         return passed(f"latest image scan is {status}", **evidence)
     if status in PENDING_STATUSES:
         return errored(f"scan is pending: {status}", pending=True, **evidence)

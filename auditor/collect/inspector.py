@@ -40,7 +40,7 @@ def collect_inspector(unit: UnitCollector, images: list[tuple[str, str]]) -> Non
         lambda: inspector.batch_get_account_status(accountIds=[unit.account]),
     )
     unit.fetch(Kind.INSPECTOR_CONFIGURATION, REGISTRY, "GetConfiguration", inspector.get_configuration)
-    # The repositories that hold each digest: one image can be pushed to several.
+    # The repositories that contain each digest, because one image can be pushed to several.
     holders: dict[str, list[str]] = defaultdict(list)
     for repository, digest in sorted(set(images)):
         holders[digest].append(repository)

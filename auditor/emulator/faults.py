@@ -14,10 +14,14 @@ A ``FaultPlan`` states which calls fail and how. Three kinds of rule exist:
   role ARNs, or for every role in the chosen accounts.
 
 A call is identified by service, operation, account, region, resource (the
-repository name for ECR, the key id for KMS, the role ARN for AssumeRole) and
-page token. The attempt number is counted here, per call: the server sees a
-retry as the same call again. Counting on the server, and not reading the SDK's
-``amz-sdk-request`` header, keeps the bound for clients that retry on their own.
+repository name for ECR, the key id for KMS, the role ARN for AssumeRole), page
+token and a digest of all its parameters. Without the digest, two different
+calls in flight at once (the tags of two repositories, the scan findings of two
+images of one repository) would share one count of consecutive failures. One of
+them could then fail more often than the bound. The attempt number is
+counted here, per call: the server sees a retry as the same call again.
+Counting on the server, and not reading the SDK's ``amz-sdk-request`` header,
+keeps the bound for clients that retry on their own.
 """
 
 from __future__ import annotations
@@ -49,9 +53,19 @@ class CallInfo:
     # ARN form of the resource, or "" when the call has no resource.
     resource_arn: str = ""
     page_token: str = ""
+    # SHA-256 of the request's parameters in canonical JSON; a retry sends the same parameters.
+    parameters_sha256: str = ""
 
     def identity(self) -> tuple[str, ...]:
-        return (self.service, self.operation, self.account, self.region, self.resource, self.page_token)
+        return (
+            self.service,
+            self.operation,
+            self.account,
+            self.region,
+            self.resource,
+            self.page_token,
+            self.parameters_sha256,
+        )
 
 
 def _strings(value: object, name: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ Every request passes these steps in order:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -68,7 +69,12 @@ def call_info(request: SignedRequest) -> CallInfo:
     """Return the facts that fault rules match on for a signed request."""
     name = str(request.params.get(_RESOURCE_PARAMETERS.get(request.service, ""), "") or "")
     arn = ""
-    if name and request.service == "ecr":
+    tagged_arn = str(request.params.get("resourceArn", "") or "")
+    if not name and request.service == "ecr" and ":repository/" in tagged_arn:
+        # ListTagsForResource names its repository only by ARN, arn:aws:ecr:<region>:<account>:repository/<name>.
+        name = tagged_arn.split(":repository/", 1)[1]
+        arn = tagged_arn
+    elif name and request.service == "ecr":
         arn = f"arn:aws:ecr:{request.region}:{request.account}:repository/{name}"
     elif name and request.service == "kms":
         arn = name if name.startswith("arn:") else f"arn:aws:kms:{request.region}:{request.account}:key/{name}"
@@ -83,6 +89,9 @@ def call_info(request: SignedRequest) -> CallInfo:
         resource=name,
         resource_arn=arn,
         page_token=str(token),
+        parameters_sha256=hashlib.sha256(
+            json.dumps(request.params, sort_keys=True, default=str).encode()
+        ).hexdigest(),
     )
 
 

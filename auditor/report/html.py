@@ -106,7 +106,7 @@ def sections(model: ReportModel, pdf: bool) -> list[tuple[str, str]]:
     found = [("summary", "Executive summary"), ("trend", "Score trend"), ("drift", "Configuration drift")]
     found += [(f"area-{s.area.value}", s.area.label) for s in model.areas]
     found += [
-        ("vulnerabilities", "Vulnerabilities"),
+        ("vulnerabilities", "Image findings"),
         ("waivers", "Waivers"),
         ("frameworks", "Framework matrix"),
         ("inventory", "Collected settings"),

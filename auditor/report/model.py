@@ -365,7 +365,8 @@ def _row(snapshot: Snapshot, summary: str, detail: Any = None) -> FeatureRow:
 def _pretty_policy(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2, sort_keys=False)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nested deeper than json can parse; shown as collected.
         return text
 
 

@@ -1,9 +1,10 @@
 """The single-writer lock, kept in the database itself so that it holds across hosts
 and containers that share one database.
 
-The holder records its host, process and a heartbeat. A lock whose heartbeat is
-older than ``stale_after`` belongs to a dead run: the next run takes the lock over
-and marks every run still shown as running as failed.
+The holder records its host, process and a heartbeat. A lock is stale, and
+belongs to a dead run, when its heartbeat is older than ``stale_after`` or when
+its host is this host and its process no longer exists. The next run takes a
+stale lock over and marks every run still shown as running as failed.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class RunLock:
                     .where(RunLockRow.id == LOCK_ID, RunLockRow.heartbeat_at < cutoff)
                     .execution_options(synchronize_session=False)
                 )
+        self._take_over_from_dead_process()
         try:
             with self.store.session() as session:
                 session.add(
@@ -86,6 +88,35 @@ class RunLock:
             raise self._held_error() from exc
         self.fail_abandoned_runs()
 
+    def _take_over_from_dead_process(self) -> None:
+        """Delete the lock if its holder ran on this host and that process no longer exists.
+
+        A killed run leaves its heartbeat fresh for up to ``stale_after``; on the same
+        host the missing process shows at once that no process will renew it.
+        """
+        host = socket.gethostname()
+        with self.store.session() as session:
+            holder = session.get(RunLockRow, LOCK_ID)
+            if holder is None or holder.host != host or _process_exists(holder.pid):
+                return
+            logger.warning(
+                "lock of run=%s host=%s pid=%s belongs to a process that no longer exists; taking it over",
+                holder.run_id,
+                holder.host,
+                holder.pid,
+            )
+            # Conditional on the holder read above, so two starters cannot both take over.
+            session.execute(
+                delete(RunLockRow)
+                .where(
+                    RunLockRow.id == LOCK_ID,
+                    RunLockRow.host == holder.host,
+                    RunLockRow.pid == holder.pid,
+                    RunLockRow.acquired_at == holder.acquired_at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
     def _held_error(self) -> LockHeldError:
         with self.store.session() as session:
             holder = session.get(RunLockRow, LOCK_ID)
@@ -94,8 +125,8 @@ class RunLock:
         return LockHeldError(
             f"run {holder.run_id} holds the lock (host {holder.host}, pid {holder.pid}, "
             f"heartbeat {_show(holder.heartbeat_at)})",
-            hint="wait for it to finish; a dead run's lock is taken over after "
-            f"{int(self.stale_after.total_seconds())} s without a heartbeat",
+            hint="wait for it to finish; a dead run's lock is taken over at once on the same host, "
+            f"and from another host after {int(self.stale_after.total_seconds())} s without a heartbeat",
         )
 
     def fail_abandoned_runs(self) -> list[int]:
@@ -159,6 +190,24 @@ class RunLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _process_exists(pid: int) -> bool:
+    """Return whether a process with this id exists on this host.
+
+    Signal 0 checks existence and permission without sending anything (kill(2)).
+    NOTE: a recycled pid looks alive, and then only the heartbeat age frees the lock.
+    """
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # The process exists but belongs to another user.
+        return True
+    return True
 
 
 def _is_conflict(exc: BaseException) -> bool:

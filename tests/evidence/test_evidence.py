@@ -342,3 +342,20 @@ def test_changed_run_data_stops_export(database_url, tmp_path):
         assert not (tmp_path / "x.zip").exists()
     finally:
         store.close()
+
+
+def test_damaged_compressed_data_is_a_mismatch(exported, tmp_path, capsys):
+    # Flip one byte inside the compressed data of a member: the verifier names the
+    # file and exits 1 instead of crashing on the decompression error.
+    package = exported[2].path
+    damaged = tmp_path / "damaged.zip"
+    data = bytearray(package.read_bytes())
+    archive = zipfile.ZipFile(package)
+    info = max(archive.infolist(), key=lambda i: i.compress_size)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    assert main(["evidence", "verify", str(damaged)]) == 1
+    err = capsys.readouterr().err
+    assert info.filename in err
+    assert "listed in the manifest but missing" not in err

@@ -92,6 +92,10 @@ def _load_document(document: str | bytes | Mapping[str, Any]) -> Mapping[str, An
             raise PolicyParseError(
                 f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
             ) from error
+        except RecursionError as error:
+            # The json module parses nested arrays and objects recursively, so a document
+            # nested deeper than the interpreter's recursion limit raises RecursionError.
+            raise PolicyParseError("invalid JSON: arrays or objects nested too deeply to parse") from error
     else:
         parsed = document
     if not isinstance(parsed, Mapping):

@@ -15,7 +15,8 @@ def _statements(text: str | None) -> dict[str, str] | None:
         return {}
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nested deeper than json can parse.
         return None
     if not isinstance(document, dict):
         return None
