@@ -103,7 +103,7 @@ class AuditSettings(_Section):
     )
     max_workers: int = Field(default=8, ge=1, le=64, description="(account, region) units at once.")
     repository_workers: int = Field(
-        default=8, ge=1, le=64, description="Per-repository API calls at once inside one unit."
+        default=16, ge=1, le=64, description="Per-repository API calls at once inside one unit."
     )
 
 
@@ -496,8 +496,9 @@ max_attempts = 5
 fail_on = "high"
 # How many (account, region) units are collected at once.
 max_workers = 8
-# How many per-repository API calls run at once inside one unit.
-repository_workers = 8
+# How many per-repository API calls run at once inside one unit. Throttled calls are
+# retried as retry_mode and max_attempts say.
+repository_workers = 16
 
 [database]
 # SQLAlchemy URL. Default: a SQLite file named ecr-auditor.db beside this file.

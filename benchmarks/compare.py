@@ -25,11 +25,13 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -188,7 +190,13 @@ def measure_size(args: argparse.Namespace, tools: Tools, size: int) -> dict[str,
     return record
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Raised as an exception, so the emulator and any measured tool are stopped on the way out.
+    raise SystemExit(f"stopped by signal {signal.Signals(signum).name}")
+
+
 def run_inside(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     prepare_namespace()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     tools = Tools(
@@ -227,7 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.bench_dir = args.bench_dir.resolve()
     args.output = args.output.resolve()
     if args.table_only:
-        results = json.loads((args.output / "results.json").read_text())
+        recorded = args.output / "results.json"
+        if not recorded.exists():
+            raise SystemExit(f"{recorded} not found: run the benchmark first, or give --output")
+        results = json.loads(recorded.read_text())
         write_tables(results, args.output / "results.md")
         print((args.output / "results.md").read_text())
         return 0

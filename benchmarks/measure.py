@@ -140,17 +140,26 @@ def run_measured(
         sampler.start()
         timed_out = False
         deadline = started + timeout_s
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid == process.pid:
-                break
-            if time.monotonic() > deadline:
-                logger.error("pid=%d timed out after %.0f s, killing its process group", process.pid, timeout_s)
-                os.killpg(process.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(process.pid, 0)
-                timed_out = True
-                break
-            time.sleep(0.02)
+        try:
+            # Polled every 20 ms, which bounds the error of the wall time.
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid == process.pid:
+                    break
+                if time.monotonic() > deadline:
+                    logger.error("pid=%d timed out after %.0f s, killing its process group", process.pid, timeout_s)
+                    os.killpg(process.pid, signal.SIGKILL)
+                    pid, status, usage = os.wait4(process.pid, 0)
+                    timed_out = True
+                    break
+                time.sleep(0.02)
+        except BaseException:
+            # An interrupted benchmark leaves no measured tool running behind it.
+            logger.error("benchmark interrupted, killing pid=%d and its process group", process.pid)
+            os.killpg(process.pid, signal.SIGKILL)
+            os.wait4(process.pid, 0)
+            sampler.stop()
+            raise
         wall = time.monotonic() - started
         # The process is reaped, so Popen must not wait for it again.
         process.returncode = os.waitstatus_to_exitcode(status)

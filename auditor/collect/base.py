@@ -51,7 +51,9 @@ class Clients:
 
 @dataclass(frozen=True)
 class CollectOptions:
-    repository_workers: int = 8
+    # The same default as [audit] repository_workers: at 40 ms per call, 16 workers read about
+    # 400 calls per second from one registry, twice what 8 did.
+    repository_workers: int = 16
     # ValidatePullThroughCacheRule makes ECR contact the upstream registry, so it runs
     # only when the config asks for it.
     validate_pull_through_cache: bool = False

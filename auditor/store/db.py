@@ -68,6 +68,9 @@ from auditor.store.models import (
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
+# Rows per INSERT batch. A 10,000-repository run stores about 170,000 results, whose
+# mappings and bound parameters would otherwise all sit in memory at once.
+_INSERT_BATCH = 2000
 
 # The seal columns that migration 0003 added to ``runs``, read when a run is pruned.
 _RUN_SEALS = Table(
@@ -146,6 +149,18 @@ class FindingRecord:
             self.package_name,
             self.package_version,
         )
+
+
+def _insert_in_batches(session: Session, model: type[Any], rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows ``_INSERT_BATCH`` at a time, building each batch's mappings only when it is sent."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _INSERT_BATCH:
+            session.bulk_insert_mappings(model, batch)
+            batch = []
+    if batch:
+        session.bulk_insert_mappings(model, batch)
 
 
 def utcnow() -> datetime:
@@ -283,9 +298,10 @@ class Store:
                 )
             )
             hashes = self._store_payloads(session, snapshots)
-            session.bulk_insert_mappings(
+            _insert_in_batches(
+                session,
                 SnapshotRow,
-                [self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)],
+                (self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)),
             )
             session.bulk_insert_mappings(CollectionErrorRow, _error_rows(run_id, errors))
 
@@ -328,9 +344,10 @@ class Store:
             chunk = keys[start : start + _CHUNK]
             found = session.scalars(select(PayloadRow.sha256).where(PayloadRow.sha256.in_(chunk)))
             missing.difference_update(found)
-        session.bulk_insert_mappings(
+        _insert_in_batches(
+            session,
             PayloadRow,
-            [{"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)],
+            ({"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)),
         )
         return hashes
 
@@ -345,16 +362,14 @@ class Store:
                     for (svc, op), (n, errs) in sorted(counts.items())
                 ],
             )
-            session.bulk_insert_mappings(
-                CallLogRow,
-                [{"run_id": run_id, **call.__dict__} for call in calls],
-            )
+            _insert_in_batches(session, CallLogRow, ({"run_id": run_id, **call.__dict__} for call in calls))
 
     def save_results(self, run_id: int, results: Iterable[Result]) -> None:
         with self.session() as session:
-            session.bulk_insert_mappings(
+            _insert_in_batches(
+                session,
                 ResultRow,
-                [
+                (
                     {
                         "run_id": run_id,
                         "result_id": r.id,
@@ -370,7 +385,7 @@ class Store:
                         "evidence": canonical_json(r.evidence),
                     }
                     for r in results
-                ],
+                ),
             )
 
     def finish_run(
@@ -539,16 +554,17 @@ class Store:
         """Store the run's findings, each with when ecr-auditor first saw it on that image."""
         first_seen = self.first_seen_findings(exclude_run=run_id)
         with self.session() as session:
-            session.bulk_insert_mappings(
+            _insert_in_batches(
+                session,
                 FindingRow,
-                [
+                (
                     {
                         "run_id": run_id,
                         **record.__dict__,
                         "first_seen_at": first_seen.get(record.key, seen_at),
                     }
                     for record in rows
-                ],
+                ),
             )
 
     def first_seen_findings(self, exclude_run: int | None = None) -> dict[FindingKey, datetime]:
