@@ -68,6 +68,13 @@ def summarise(size: dict[str, Any]) -> dict[str, float | None]:
         second: float = after["payload_bytes"]
         return 100.0 * (second - first) / first
 
+    def database_growth(repeat: dict[str, Any]) -> float | None:
+        before, after = repeat.get("database_after_run_1"), repeat.get("database_after_run_2")
+        if not before or not after:
+            return None
+        grown: float = after["file_bytes"] - before["file_bytes"]
+        return grown / 1e6
+
     def per_repository(repeat: dict[str, Any]) -> float | None:
         counts: dict[str, int] = repeat["run_1"]["requests"]["by_operation"]
         return float(sum(counts.get(name, 0) for name in PER_REPOSITORY_OPERATIONS))
@@ -97,6 +104,7 @@ def summarise(size: dict[str, Any]) -> dict[str, float | None]:
         "budget": _auditor_median(size, budget),
         "growth_pct": _auditor_median(size, growth),
         "db_mb": _auditor_median(size, lambda r: r.get("database_after_run_1", {}).get("file_bytes", 0) / 1e6),
+        "db_growth_mb": _auditor_median(size, database_growth),
         "html_wall": _auditor_median(size, report("html", "wall_s")),
         "html_peak_mb": _mb(_auditor_median(size, report("html", "peak"))),
         "pdf_wall": _auditor_median(size, report("pdf", "wall_s")),
@@ -178,9 +186,9 @@ def targets(sizes: list[dict[str, Any]]) -> list[str]:
 
 def storage_and_reports(sizes: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| repositories | database after run 1 (MB) | payload growth, run 2 | rows added by run 2 "
-        "| run 2 wall (s) | HTML: s / MB peak / MB file | PDF: s / MB peak / MB file |",
-        "|---:|---:|---:|---|---:|---|---|",
+        "| repositories | database after run 1 (MB) | payload growth, run 2 | database growth, run 2 (MB) "
+        "| rows added by run 2 | run 2 wall (s) | HTML: s / MB peak / MB file | PDF: s / MB peak / MB file |",
+        "|---:|---:|---:|---:|---|---:|---|---|",
     ]
     for size in sizes:
         s = summarise(size)
@@ -191,7 +199,8 @@ def storage_and_reports(sizes: list[dict[str, Any]]) -> list[str]:
             added = ", ".join(f"{table} {after[table] - before[table]:,}" for table in after)
         files = {name: _report_bytes(size, name) for name in ("html", "pdf")}
         lines.append(
-            f"| {size['shape']['repositories']:,} | {_fmt(s['db_mb'])} | {_fmt(s['growth_pct'], 2)}% | {added} "
+            f"| {size['shape']['repositories']:,} | {_fmt(s['db_mb'])} | {_fmt(s['growth_pct'], 2)}% "
+            f"| {_fmt(s['db_growth_mb'])} | {added} "
             f"| {_fmt(s['auditor_second_wall'])} "
             f"| {_fmt(s['html_wall'])} / {_fmt(s['html_peak_mb'], 0)} / {_fmt(files['html'])} "
             f"| {_report_cell(size, 'pdf', s, files['pdf'])} |"
