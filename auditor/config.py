@@ -497,7 +497,7 @@ fail_on = "high"
 # How many (account, region) units are collected at once.
 max_workers = 8
 # How many per-repository API calls run at once inside one unit. Throttled calls are
-# retried as retry_mode and max_attempts say.
+# retried as retry_mode and max_attempts set.
 repository_workers = 16
 
 [database]

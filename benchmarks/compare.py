@@ -8,9 +8,10 @@ It installs Prowler into its own virtual environment under the bench directory
 (the only step that needs the network), then runs itself again inside a new
 network namespace whose only interface is loopback. There, for each size, it
 starts ``python -m auditor.emulator serve`` with that many repositories and
-the chosen latency, and measures each tool as a separate process against it:
-wall time, peak memory of the process tree, requests by operation (from the
-emulator's ``/_emulator/stats``) and the time from launch to the first request.
+the chosen latency. Against it, each tool runs as a separate process, and the
+benchmark records its wall time, the peak memory of its process tree, its
+requests by operation (from the emulator's ``/_emulator/stats``) and the time
+from launch to its first request.
 For ecr-auditor it also measures a second run of the unchanged estate (database
 growth) and the ``report`` command for HTML and PDF.
 
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "--single-run-from",
         type=int,
         default=10000,
-        help="sizes of at least this many repositories run once, whatever --repeats says (default: 10000)",
+        help="sizes of at least this many repositories run once, whatever --repeats sets (default: 10000)",
     )
     parser.add_argument(
         "--regions",
@@ -81,13 +82,16 @@ def _parser() -> argparse.ArgumentParser:
         help="directory for results.json and results.md (default: benchmarks/results)",
     )
     parser.add_argument(
-        "--timeout-s", type=float, default=4 * 3600.0, help="longest any one measured command may run (default: 14400)"
+        "--timeout-s",
+        type=float,
+        default=4 * 3600.0,
+        help="maximum seconds any one measured command may run (default: 14400)",
     )
     parser.add_argument(
         "--report-timeout-s",
         type=float,
         default=1800.0,
-        help="longest one `ecr-auditor report` command may run before it is killed (default: 1800)",
+        help="maximum seconds one `ecr-auditor report` command may run before it is killed (default: 1800)",
     )
     parser.add_argument("--skip-prowler", action="store_true", help="measure ecr-auditor only")
     parser.add_argument("--skip-pdf", action="store_true", help="do not render the PDF report")

@@ -24,7 +24,7 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 @dataclass
 class ProcessResult:
-    """What one measured command did: exit status, wall time, peak memory and, if asked, the requests it sent."""
+    """Outcome of one measured command: exit status, wall time, peak memory and, if recorded, the requests it sent."""
 
     command: list[str]
     exit_code: int

@@ -4,11 +4,11 @@ Usage::
 
     .venv/bin/python benchmarks/phases.py --repositories 1000
 
-It starts ``python -m auditor.emulator serve`` with the benchmark's estate (one
-account, repositories split between us-east-1 and eu-west-1, 3 images each,
-40 ms latency), runs ``ecr-auditor run`` in this process on a fresh database, and
-prints a Markdown table: per phase, the seconds since start, the resident memory
-when the phase ended and the process's peak so far. Only ecr-auditor talks to the
+It starts ``python -m auditor.emulator serve`` with the benchmark's estate: one
+account, repositories split between us-east-1 and eu-west-1, 3 images each and
+40 ms latency. Then it runs ``ecr-auditor run`` in this process on a fresh
+database and prints a Markdown table. Each row is a phase, with the seconds since
+start, the resident memory when the phase ended and the process's peak so far. Only ecr-auditor talks to the
 emulator, on 127.0.0.1, so no network namespace is needed.
 """
 

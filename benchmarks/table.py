@@ -9,8 +9,8 @@ from typing import Any
 
 # Memory is shown in MB of 10^6 bytes; ru_maxrss and /proc report KiB.
 _KIB_PER_MB = 1_000_000 / 1024
-# The calls ecr-auditor makes once per repository or once per image whose findings it reads;
-# every other call is batched (up to 25 or 10 names) or made once per registry.
+# The calls ecr-auditor makes once per repository or once per image whose findings it reads.
+# Every other call is batched (up to 25 or 10 names) or made once per registry.
 PER_REPOSITORY_OPERATIONS = (
     "ecr:GetRepositoryPolicy",
     "ecr:GetLifecyclePolicy",

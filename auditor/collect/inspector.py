@@ -48,6 +48,7 @@ def collect_inspector(unit: UnitCollector, images: list[tuple[str, str]]) -> Non
     batches = [digests[start : start + _HASHES_PER_CALL] for start in range(0, len(digests), _HASHES_PER_CALL)]
     # One ListFindings call per 10 digests: run them through a pool so that a
     # registry with thousands of images in use does not wait for each in turn.
+    # NOTE: these calls (1 per 10 images read) are half the requests beyond 5 per repository + 1 per image in use.
     with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="inspector") as pool:
         # list() re-raises anything unexpected from a worker instead of dropping it.
         list(pool.map(lambda batch: _collect_findings(unit, batch, holders), batches))
