@@ -145,7 +145,7 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     package.handlers[:] = [handler]
     package.setLevel(level)
     package.propagate = False
-    # botocore and the emulator are quiet unless -vv asks for debug output.
+    # botocore and the emulator stay quiet unless -vv requests debug output.
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 

@@ -55,7 +55,7 @@ class SnapshotState(StrEnum):
 
 
 class ScopeStatus(StrEnum):
-    """What happened to one (account, region) unit of a run."""
+    """Outcome of one (account, region) unit of a run."""
 
     AUDITED = "audited"
     SKIPPED = "skipped"  # region not enabled for the account: neither an error nor compliant

@@ -31,8 +31,8 @@ class Finding:
     package_name: str
     package_version: str
     fixed_in: str | None
-    fix_available: str | None  # YES, NO or PARTIAL where the source says
-    exploit_available: str | None  # YES or NO where the source says
+    fix_available: str | None  # YES, NO or PARTIAL where the source reports it
+    exploit_available: str | None  # YES or NO where the source reports it
     first_observed_at: datetime | None
     source: str  # basic, enhanced or inspector
     description: str = ""
@@ -118,7 +118,7 @@ def _inspector_style(finding: Mapping[str, Any], source: str) -> list[Finding]:
 
 
 def findings_from_scan(payload: Mapping[str, Any] | None) -> list[Finding]:
-    """Read the findings of one DescribeImageScanFindings answer (every page merged)."""
+    """Read the findings of one DescribeImageScanFindings response (every page merged)."""
     section = (payload or {}).get("imageScanFindings") or {}
     found = [_basic(f) for f in section.get("findings") or []]
     for finding in section.get("enhancedFindings") or []:
@@ -136,7 +136,7 @@ def findings_from_inspector(findings: Iterable[Mapping[str, Any]]) -> list[Findi
 def merge(*groups: Iterable[Finding]) -> list[Finding]:
     """Merge findings of several sources for one image, keeping one per (id, package, version).
 
-    Inspector's own answer wins over ECR's relay of it, which wins over basic scanning,
+    Inspector's own response wins over ECR's relay of it, which wins over basic scanning,
     because it carries the most detail (status, first observed, fix and exploit).
     """
     chosen: dict[tuple[str, str, str], Finding] = {}

@@ -20,7 +20,7 @@ READ_ONLY_OPERATIONS = MappingProxyType(
         ("ecr", "GetRegistryPolicy"): "ecr:GetRegistryPolicy",
         ("ecr", "DescribeRegistry"): "ecr:DescribeRegistry",
         ("ecr", "DescribePullThroughCacheRules"): "ecr:DescribePullThroughCacheRules",
-        # Makes ECR contact the upstream registry, so it runs only when the config asks.
+        # Makes ECR contact the upstream registry, so it runs only when the config enables it.
         ("ecr", "ValidatePullThroughCacheRule"): "ecr:ValidatePullThroughCacheRule",
         ("ecr", "DescribeRepositoryCreationTemplates"): "ecr:DescribeRepositoryCreationTemplates",
         ("ecr", "GetRegistryScanningConfiguration"): "ecr:GetRegistryScanningConfiguration",

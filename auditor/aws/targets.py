@@ -1,4 +1,4 @@
-"""Which (account, region) units a run audits.
+"""Planning of the (account, region) units a run audits.
 
 Accounts come from the config or from AWS Organizations; regions from the config
 or from each account's enabled regions (account:ListRegions). A listed region

@@ -240,7 +240,7 @@ FAILED_STATUSES = frozenset({"FAILED", "SCAN_ELIGIBILITY_EXPIRED"})
 
 
 def judge_scan(scan: Snapshot, enhanced: bool) -> Verdict:
-    """Judge one image's DescribeImageScanFindings answer; shared with the VULN checks."""
+    """Judge one image's DescribeImageScanFindings response; shared with the VULN checks."""
     answer = scan.value()
     if answer is None:
         return failed("the image has never been scanned (ScanNotFoundException)", status=None)
@@ -250,7 +250,7 @@ def judge_scan(scan: Snapshot, enhanced: bool) -> Verdict:
     if status in USABLE_SCAN_STATUSES:
         section = answer.get("imageScanFindings")
         if enhanced and status == "COMPLETE" and not _has_results(section):
-            # Shortly after a push an ENHANCED registry answers COMPLETE with nothing in it.
+            # Shortly after a push an ENHANCED registry returns COMPLETE with nothing in it.
             return errored(
                 "scan results are pending: the ENHANCED registry reports COMPLETE but no results yet, "
                 "as AWS does for a while after a push",

@@ -123,7 +123,7 @@ def vuln_01(repository: Repository, context: Context) -> Verdict:
 
 
 def images_in_use(repository: Repository, now: datetime, in_use_days: int) -> list[Mapping[str, Any]]:
-    """The latest image and every image pushed or pulled within ``in_use_days``, or that
+    """Return the latest image and every image pushed or pulled within ``in_use_days``, or that
     Amazon Inspector reports in use within that window."""
     answer = repository.get(Kind.IMAGES).value() or {}
     details = [d for d in answer.get("imageDetails", []) if is_scannable_image(d) and not is_archived(d)]

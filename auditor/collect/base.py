@@ -29,13 +29,13 @@ from auditor.inventory import (
 
 logger = logging.getLogger(__name__)
 
-# Response fields that change between identical answers and would defeat storing
+# Response fields that change between identical responses and would defeat storing
 # payloads once by content hash.
 _VOLATILE_KEYS = ("ResponseMetadata", "nextToken")
 
 
 def normalise(payload: Mapping[str, Any]) -> Any:
-    """Drop volatile fields and turn the answer into plain JSON types (timestamps as
+    """Drop volatile fields and turn the response into plain JSON types (timestamps as
     ISO 8601 UTC text), so a fresh payload equals the same payload read back from
     the store."""
     trimmed = {k: v for k, v in payload.items() if k not in _VOLATILE_KEYS}
@@ -55,7 +55,7 @@ class CollectOptions:
     # 400 calls per second from one registry, twice what 8 did.
     repository_workers: int = 16
     # ValidatePullThroughCacheRule makes ECR contact the upstream registry, so it runs
-    # only when the config asks for it.
+    # only when the config enables it.
     validate_pull_through_cache: bool = False
     # Findings are read for the latest image and for every image pushed or pulled
     # within this many days.

@@ -72,7 +72,7 @@ def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(("html", "j2", "xml"), default_for_string=True),
-        # AWS leaves optional members out of its answers, so a missing key renders empty.
+        # AWS leaves optional members out of its responses, so a missing key renders empty.
         trim_blocks=True,
         lstrip_blocks=True,
     )

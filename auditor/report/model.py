@@ -287,7 +287,7 @@ def build_report_model(
 
 
 def _trend_runs(store: Store, run: RunInfo, count: int) -> list[RunInfo]:
-    """The last ``count`` complete runs up to and including this one."""
+    """Return the last ``count`` complete runs up to and including this one."""
     return [r for r in store.runs(include_incomplete=False) if r.id <= run.id][-count:]
 
 
