@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import boto3
@@ -17,8 +17,8 @@ from auditor.aws.targets import TargetPlan, plan_targets
 from auditor.checks import default_registry
 from auditor.checks.engine import Engine
 from auditor.checks.model import Result, Severity, Status
-from auditor.checks.score import failures_at_or_above, score
-from auditor.checks.waivers import apply_waivers
+from auditor.checks.score import Tally
+from auditor.checks.waivers import WaiverApplier
 from auditor.collect.base import CollectOptions
 from auditor.collect.estate import UnitResult, collect_estate
 from auditor.config import LoadedConfig
@@ -51,16 +51,22 @@ class RunOutcome:
     exit_code: int
     score: float | None
     coverage: float | None
-    results: list[Result]
+    result_count: int
     report_path: Path | None
     incomplete_reasons: list[str]
+    store: Store = field(repr=False, compare=False)
+
+    @property
+    def results(self) -> list[Result]:
+        """The run's results, read back from the store: a run streams them there and keeps none."""
+        return self.store.load_results(self.run_id)
 
 
-def exit_code_for(results: list[Result], incomplete: bool, fail_on: Severity) -> int:
+def exit_code_for(tally: Tally, incomplete: bool, fail_on: Severity) -> int:
     """Return the highest applicable exit code: 3 incomplete, 1 failures, else 0."""
     if incomplete:
         return ExitCode.INCOMPLETE
-    if failures_at_or_above(results, fail_on):
+    if tally.failures_at_or_above(fail_on):
         return ExitCode.FAILURES
     return ExitCode.CLEAN
 
@@ -119,15 +125,7 @@ def run_audit(
     report_path = None
     if render is not None and report_dir is not None:
         report_path = render(store, run_id, report_dir)
-    return RunOutcome(
-        run_id=run_id,
-        exit_code=outcome.exit_code,
-        score=outcome.score,
-        coverage=outcome.coverage,
-        results=outcome.results,
-        report_path=report_path,
-        incomplete_reasons=outcome.incomplete_reasons,
-    )
+    return replace(outcome, report_path=report_path)
 
 
 def _collect_and_evaluate(
@@ -170,25 +168,26 @@ def _collect_and_evaluate(
     inventory.first_seen = store.first_seen_findings(exclude_run=run_id)
 
     engine = Engine(default_registry(), settings.checks, dict(settings.checks.severity))
-    waived = apply_waivers(engine.evaluate(inventory), settings.waivers, settings.waiver_policy)
-    results = waived.results
-    store.save_results(run_id, results)
-    store.save_waiver_reviews(run_id, waived.reviews)
+    waivers = WaiverApplier(settings.waivers, settings.waiver_policy)
+    tally = Tally()
+    # Results go to the store as the engine yields them: a large run never holds them all.
+    store.save_results(run_id, (tally.add(waivers.apply(r)) for r in engine.results(inventory)))
+    store.save_waiver_reviews(run_id, waivers.reviews())
     store.save_findings(run_id, finding_records(inventory), started_at)
 
-    total = score(results)
-    reasons = incompleteness(inventory, results)
-    code = exit_code_for(results, bool(reasons), settings.audit.fail_on)
+    total = tally.score()
+    reasons = incompleteness(inventory, tally.count(Status.ERROR))
+    code = exit_code_for(tally, bool(reasons), settings.audit.fail_on)
     store.finish_run(run_id, score=total.score, coverage=total.coverage, exit_code=code)
     logger.info(
         "run=%d complete score=%s coverage=%s results=%d seconds=%.1f",
         run_id,
         total.score,
         total.coverage,
-        len(results),
+        total.total,
         time.monotonic() - started,
     )
-    return RunOutcome(run_id, code, total.score, total.coverage, results, None, reasons)
+    return RunOutcome(run_id, code, total.score, total.coverage, total.total, None, reasons, store)
 
 
 def finding_records(inventory: Inventory) -> list[FindingRecord]:
@@ -223,7 +222,7 @@ def finding_records(inventory: Inventory) -> list[FindingRecord]:
     return records
 
 
-def incompleteness(inventory: Inventory, results: list[Result]) -> list[str]:
+def incompleteness(inventory: Inventory, errors: int) -> list[str]:
     """Say why a run is incomplete: units that could not be read and checks in ERROR.
 
     Skipped regions (not enabled for the account) are not a reason.
@@ -233,7 +232,6 @@ def incompleteness(inventory: Inventory, results: list[Result]) -> list[str]:
         for r in inventory.registries
         if r.scope.status is ScopeStatus.UNREADABLE
     ]
-    errors = sum(1 for r in results if r.status is Status.ERROR)
     if errors:
         reasons.append(f"{errors} result(s) in ERROR")
     return reasons

@@ -209,7 +209,7 @@ def print_outcome(outcome: RunOutcome) -> None:
     coverage = "n/a" if outcome.coverage is None else f"{outcome.coverage:.1f}%"
     print(
         f"run {outcome.run_id}: score {score}, coverage {coverage}, "
-        f"{len(outcome.results)} results, exit code {outcome.exit_code}",
+        f"{outcome.result_count} results, exit code {outcome.exit_code}",
         file=sys.stderr,
     )
     for reason in outcome.incomplete_reasons:

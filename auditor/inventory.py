@@ -9,7 +9,9 @@ keeps them free of boto3 and of the collectors.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import threading
+import zlib
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,15 +95,77 @@ class CallRecord:
     duration_ms: float
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    account: str
-    region: str
-    kind: Kind
-    name: str
-    state: SnapshotState
-    payload: Any = None
-    error: CollectionError | None = None
+    """One resource as one run saw it.
+
+    A collected payload is kept as compressed canonical JSON and parsed when read, so
+    a run of tens of thousands of repositories holds a fraction of what the parsed
+    payloads would take. The few most recently read payloads stay parsed (see
+    :class:`_ParsedPayloads`), because checks read the same snapshot several times.
+    """
+
+    __slots__ = ("account", "region", "kind", "name", "state", "error", "_payload", "_packed")
+
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        kind: Kind,
+        name: str,
+        state: SnapshotState,
+        payload: Any = None,
+        error: CollectionError | None = None,
+    ) -> None:
+        self.account = account
+        self.region = region
+        self.kind = kind
+        self.name = name
+        self.state = state
+        self.error = error
+        self._payload = payload
+        self._packed: bytes | None = None
+
+    @classmethod
+    def packed(cls, account: str, region: str, kind: Kind, name: str, body: str) -> Snapshot:
+        """A present snapshot from its payload's canonical JSON, kept compressed until read."""
+        snapshot = cls(account, region, kind, name, SnapshotState.PRESENT)
+        snapshot._packed = zlib.compress(body.encode(), 1)
+        return snapshot
+
+    @property
+    def payload(self) -> Any:
+        if self._packed is None:
+            return self._payload
+        return _PARSED.get(self)
+
+    @property
+    def body(self) -> str | None:
+        """The payload as canonical JSON (the text the store hashes), or None without one."""
+        if self._packed is not None:
+            return zlib.decompress(self._packed).decode()
+        if self.state is not SnapshotState.PRESENT:
+            return None
+        return canonical_json(self._payload)
+
+    def _parse(self) -> Any:
+        assert self._packed is not None
+        return json.loads(zlib.decompress(self._packed))
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.account, self.region, self.kind, self.name, self.state, self.payload, self.error)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Snapshot({self.account!r}, {self.region!r}, {self.kind!r}, {self.name!r}, {self.state!r}, "
+            f"{self.payload!r}, {self.error!r})"
+        )
 
     @property
     def present(self) -> bool:
@@ -120,6 +184,40 @@ class Snapshot:
         if self.state is SnapshotState.ERROR:
             raise InputUnavailable(self.kind, self.name, self.error)
         return self.payload
+
+
+class _ParsedPayloads:
+    """The parsed payloads of the most recently read packed snapshots.
+
+    Checks read a repository's snapshots several times in a row and registry-wide
+    snapshots once per repository; keeping the last few hundred parsed avoids most
+    repeated parsing while the memory stays bounded. Collectors read payloads from
+    several threads, hence the lock.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, tuple[Snapshot, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, snapshot: Snapshot) -> Any:
+        # Keyed by id(): the entry holds the snapshot itself, so the id cannot be reused
+        # by another object while the entry exists.
+        key = id(snapshot)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[1]
+        parsed = snapshot._parse()
+        with self._lock:
+            self._entries[key] = (snapshot, parsed)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return parsed
+
+
+_PARSED = _ParsedPayloads(512)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,6 @@ def _instrument() -> None:
     # Imported here, after _STARTED, so the import time is part of the first phase as in a real run.
     import auditor.audit as audit
     import auditor.cli as cli
-    from auditor.checks.engine import Engine
     from auditor.inventory import Inventory
     from auditor.store.db import Store
 
@@ -73,8 +72,9 @@ def _instrument() -> None:
     _timed(audit, "plan_targets", "read the caller identity, take the lock, plan the targets")
     # The report model builds an inventory again; only the audit's own build ends this phase.
     _timed(Inventory, "build", "collect every unit, store its snapshots, build the inventory", first_call_only=True)
-    _timed(Engine, "evaluate", "evaluate the checks")
-    _timed(Store, "save_findings", "store the results and findings")
+    # The engine yields results straight into the store, so evaluating and storing are one phase.
+    _timed(Store, "save_results", "evaluate the checks and store their results")
+    _timed(Store, "save_findings", "store the findings")
     _timed(Store, "finish_run", "finish the run")
 
     # `run` imports the report stack only when it writes the report, so it is instrumented then.

@@ -28,6 +28,9 @@ READ_ONLY_OPERATIONS = MappingProxyType(
         ("ecr", "GetAccountSetting"): "ecr:GetAccountSetting",
         ("ecr", "GetSigningConfiguration"): "ecr:GetSigningConfiguration",
         ("ecr", "DescribeImageSigningStatus"): "ecr:DescribeImageSigningStatus",
+        # The tags of every repository of a region in pages of 100, instead of one
+        # ListTagsForResource per repository (which remains the fallback).
+        ("resourcegroupstaggingapi", "GetResources"): "tag:GetResources",
         ("kms", "DescribeKey"): "kms:DescribeKey",
         ("inspector2", "BatchGetAccountStatus"): "inspector2:BatchGetAccountStatus",
         ("inspector2", "GetConfiguration"): "inspector2:GetConfiguration",

@@ -175,23 +175,23 @@ class Engine:
         self._overrides = severity_overrides or {}
 
     def evaluate(self, inventory: Inventory) -> list[Result]:
+        return list(self.results(inventory))
+
+    def results(self, inventory: Inventory) -> Iterator[Result]:
+        """Yield each check's results in turn, so a large run need not hold them all."""
         context = Context(inventory, self._settings)
-        results: list[Result] = []
         for check in self._checks:
             severity = self._overrides.get(check.id, check.meta.severity)
             for resource, verdict in self._run(check, context):
-                results.append(
-                    Result(
-                        check_id=check.id,
-                        area=check.meta.area,
-                        severity=severity,
-                        resource=resource,
-                        status=verdict.status,
-                        reason=verdict.reason,
-                        evidence=dict(verdict.evidence),
-                    )
+                yield Result(
+                    check_id=check.id,
+                    area=check.meta.area,
+                    severity=severity,
+                    resource=resource,
+                    status=verdict.status,
+                    reason=verdict.reason,
+                    evidence=dict(verdict.evidence),
                 )
-        return results
 
     def _run(self, check: Check, context: Context) -> Iterator[tuple[ResourceRef, Verdict]]:
         if check.scope is Scope.INVENTORY:

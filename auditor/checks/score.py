@@ -33,20 +33,46 @@ class Score:
 
 
 def score(results: Iterable[Result]) -> Score:
-    counts: Counter[Status] = Counter()
-    earned = possible = 0
+    tally = Tally()
     for result in results:
-        counts[result.status] += 1
-        weight = result.severity.weight
-        if result.status in (Status.PASS, Status.WAIVED):
-            earned += weight
-            possible += weight
-        elif result.status is Status.FAIL:
-            possible += weight
-    applicable = sum(n for s, n in counts.items() if s is not Status.NOT_APPLICABLE)
-    value = round(100.0 * earned / possible, 1) if possible else None
-    coverage = round(100.0 * (applicable - counts[Status.ERROR]) / applicable, 1) if applicable else None
-    return Score(value, coverage, {s: counts[s] for s in Status})
+        tally.add(result)
+    return tally.score()
+
+
+class Tally:
+    """Counts results by status and severity as they pass, which is all that a score,
+    coverage and the exit code need, so a run's results can stream to the store."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[Status, Severity]] = Counter()
+
+    def add(self, result: Result) -> Result:
+        self._counts[(result.status, result.severity)] += 1
+        return result
+
+    def count(self, status: Status) -> int:
+        return sum(n for (s, _), n in self._counts.items() if s is status)
+
+    def failures_at_or_above(self, threshold: Severity) -> int:
+        """The number of FAIL results at or above the threshold; WAIVED never counts."""
+        return sum(
+            n for (s, severity), n in self._counts.items() if s is Status.FAIL and severity.rank >= threshold.rank
+        )
+
+    def score(self) -> Score:
+        counts: Counter[Status] = Counter()
+        earned = possible = 0
+        for (status, severity), n in self._counts.items():
+            counts[status] += n
+            if status in (Status.PASS, Status.WAIVED):
+                earned += severity.weight * n
+                possible += severity.weight * n
+            elif status is Status.FAIL:
+                possible += severity.weight * n
+        applicable = sum(n for s, n in counts.items() if s is not Status.NOT_APPLICABLE)
+        value = round(100.0 * earned / possible, 1) if possible else None
+        coverage = round(100.0 * (applicable - counts[Status.ERROR]) / applicable, 1) if applicable else None
+        return Score(value, coverage, {s: counts[s] for s in Status})
 
 
 def score_by(results: Iterable[Result], key: Callable[[Result], K]) -> dict[K, Score]:

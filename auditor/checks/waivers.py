@@ -110,7 +110,7 @@ def known_check_ids() -> list[str]:
 
 
 def apply_waivers(
-    results: Sequence[Result],
+    results: Iterable[Result],
     waivers: Sequence[Waiver],
     policy: WaiverPolicySettings,
     *,
@@ -121,35 +121,63 @@ def apply_waivers(
 
     ``today`` defaults to the current UTC date; ``check_ids`` to every shipped check.
     """
-    today = today or datetime.now(UTC).date()
-    ids = known_check_ids() if check_ids is None else check_ids
-    matched = [0] * len(waivers)
-    failures = [0] * len(waivers)
-    waived = [0] * len(waivers)
-    reviews = [_review(position, waiver, policy, today, ids) for position, waiver in enumerate(waivers, start=1)]
-    output: list[Result] = []
-    for result in results:
+    applier = WaiverApplier(waivers, policy, today=today, check_ids=check_ids)
+    output = [applier.apply(result) for result in results]
+    return WaiverOutcome(output, applier.reviews())
+
+
+class WaiverApplier:
+    """Applies waivers one result at a time, counting what each waiver matched, so a
+    run's results can be streamed to the store instead of held in a list."""
+
+    def __init__(
+        self,
+        waivers: Sequence[Waiver],
+        policy: WaiverPolicySettings,
+        *,
+        today: date | None = None,
+        check_ids: Collection[str] | None = None,
+    ) -> None:
+        self._today = today or datetime.now(UTC).date()
+        ids = known_check_ids() if check_ids is None else check_ids
+        self._waivers = list(waivers)
+        self._matched = [0] * len(self._waivers)
+        self._failures = [0] * len(self._waivers)
+        self._waived = [0] * len(self._waivers)
+        self._reviews = [
+            _review(position, waiver, policy, self._today, ids)
+            for position, waiver in enumerate(self._waivers, start=1)
+        ]
+
+    def apply(self, result: Result) -> Result:
         applied: WaiverReview | None = None
-        for index, waiver in enumerate(waivers):
+        for index, waiver in enumerate(self._waivers):
             if not waiver_matches(waiver, result):
                 continue
-            matched[index] += 1
+            self._matched[index] += 1
             if result.status is not Status.FAIL:
                 continue
-            failures[index] += 1
-            if applied is None and in_force(waiver, today):
-                applied = reviews[index]
-                waived[index] += 1
+            self._failures[index] += 1
+            if applied is None and in_force(waiver, self._today):
+                applied = self._reviews[index]
+                self._waived[index] += 1
         if applied is None:
-            output.append(result)
-        else:
-            evidence = {**result.evidence, "waiver": applied.evidence()}
-            output.append(replace(result, status=Status.WAIVED, evidence=evidence))
-    final = [
-        replace(review, matched=matched[i], failures=failures[i], waived=waived[i], state=_state(review, waived[i]))
-        for i, review in enumerate(reviews)
-    ]
-    return WaiverOutcome(output, final)
+            return result
+        evidence = {**result.evidence, "waiver": applied.evidence()}
+        return replace(result, status=Status.WAIVED, evidence=evidence)
+
+    def reviews(self) -> list[WaiverReview]:
+        """Each waiver's review with the counts of the results applied so far."""
+        return [
+            replace(
+                review,
+                matched=self._matched[i],
+                failures=self._failures[i],
+                waived=self._waived[i],
+                state=_state(review, self._waived[i]),
+            )
+            for i, review in enumerate(self._reviews)
+        ]
 
 
 def review_waivers(

@@ -47,6 +47,7 @@ class Clients:
     ecr: Any
     kms: Any
     inspector: Any = None
+    tagging: Any = None
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,18 @@ class UnitCollector:
                     return snapshot
         return None
 
+    def snapshots_of(self, kind: Kind) -> list[Snapshot]:
+        """Return the snapshots of one kind this unit took so far."""
+        with self._lock:
+            return [s for s in self.snapshots if s.kind is kind]
+
     def add(self, snapshot: Snapshot) -> Snapshot:
         with self._lock:
             self.snapshots.append(snapshot)
         return snapshot
 
     def present(self, kind: Kind, name: str, payload: Any) -> Snapshot:
-        return self.add(Snapshot(self.account, self.region, kind, name, SnapshotState.PRESENT, payload))
+        return self.add(Snapshot.packed(self.account, self.region, kind, name, canonical_json(payload)))
 
     def failure(
         self, kind: Kind, name: str, operation: str, exc: ClientError | BotoCoreError

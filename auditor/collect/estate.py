@@ -39,6 +39,7 @@ def collect_unit(factory: SessionFactory, target: Target, options: CollectOption
             ecr=factory.client(session, "ecr", region, account),
             kms=factory.client(session, "kms", region, account),
             inspector=factory.client(session, "inspector2", region, account),
+            tagging=factory.client(session, "resourcegroupstaggingapi", region, account),
         )
     except (ClientError, BotoCoreError) as exc:
         code, message = error_code(exc), error_message(exc)

@@ -1,18 +1,19 @@
 """Amazon Inspector, for registries that use enhanced scanning: the account's ECR
-scanning status, the ECR re-scan duration, and the findings of the images whose
-findings the auditor reads."""
+scanning status, the ECR re-scan duration, and the findings of the images that
+Inspector reports in use."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collect.base import UnitCollector, all_pages, normalise
+from auditor.collect.repositories import collect_scan_findings
 from auditor.inventory import REGISTRY, Kind
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,15 @@ def uses_enhanced_scanning(unit: UnitCollector) -> bool:
 
 
 def collect_inspector(unit: UnitCollector, images: list[tuple[str, str]]) -> None:
+    """Read Inspector's ECR status and configuration, and the findings of every image that
+    Inspector reports in use within ``in_use_days``.
+
+    ``images`` are the (repository, digest) pairs whose scans were already read through
+    DescribeImageScanFindings, which relays Inspector's findings as enhancedFindings.
+    So Inspector is asked once per registry, for the images it saw running
+    (``ecrImageLastInUseAt``), not once per ten images read. An image in use that
+    was not read yet gets its scan read too, so VULN-02 judges it.
+    """
     if not uses_enhanced_scanning(unit) or unit.clients.inspector is None:
         return
     inspector = unit.clients.inspector
@@ -40,38 +50,31 @@ def collect_inspector(unit: UnitCollector, images: list[tuple[str, str]]) -> Non
         lambda: inspector.batch_get_account_status(accountIds=[unit.account]),
     )
     unit.fetch(Kind.INSPECTOR_CONFIGURATION, REGISTRY, "GetConfiguration", inspector.get_configuration)
-    # The repositories that contain each digest, because one image can be pushed to several.
-    holders: dict[str, list[str]] = defaultdict(list)
-    for repository, digest in sorted(set(images)):
-        holders[digest].append(repository)
-    digests = sorted(holders)
-    batches = [digests[start : start + _HASHES_PER_CALL] for start in range(0, len(digests), _HASHES_PER_CALL)]
-    # One ListFindings call per 10 digests: run them through a pool so that a
-    # registry with thousands of images in use does not wait for each in turn.
-    # NOTE: these calls (1 per 10 images read) are half the requests beyond 5 per repository + 1 per image in use.
-    with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="inspector") as pool:
-        # list() re-raises anything unexpected from a worker instead of dropping it.
-        list(pool.map(lambda batch: _collect_findings(unit, batch, holders), batches))
-
-
-def _collect_findings(unit: UnitCollector, digests: list[str], holders: Mapping[str, list[str]]) -> None:
+    now = unit.options.now or datetime.now(UTC)
     criteria: dict[str, Any] = {
         "resourceType": [{"comparison": "EQUALS", "value": "AWS_ECR_CONTAINER_IMAGE"}],
         "ecrImageRegistry": [{"comparison": "EQUALS", "value": unit.account}],
-        "ecrImageHash": [{"comparison": "EQUALS", "value": d} for d in digests],
+        "ecrImageLastInUseAt": [
+            {"startInclusive": now - timedelta(days=unit.options.in_use_days), "endInclusive": now}
+        ],
     }
-    targets = sorted((repository, digest) for digest in digests for repository in holders[digest])
     try:
-        answer = all_pages(unit.clients.inspector.list_findings, ("findings",), filterCriteria=criteria, maxResults=100)
+        answer = all_pages(inspector.list_findings, ("findings",), filterCriteria=criteria, maxResults=100)
     except (ClientError, BotoCoreError) as exc:
-        for repository, digest in targets:
-            unit.failure(Kind.INSPECTOR_FINDINGS, f"{repository}@{digest}", "ListFindings", exc)
+        unit.listing_failed(Kind.INSPECTOR_FINDINGS, "ListFindings", exc)
         return
     grouped: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for finding in answer["findings"]:
         for resource in finding.get("resources") or []:
             image = (resource.get("details") or {}).get("awsEcrContainerImage") or {}
             grouped[(str(image.get("repositoryName")), str(image.get("imageHash")))].append(finding)
-    for repository, digest in targets:
-        findings = sorted(grouped.get((repository, digest), []), key=lambda f: str(f.get("findingArn", "")))
+    for (repository, digest), findings in sorted(grouped.items()):
+        findings.sort(key=lambda f: str(f.get("findingArn", "")))
         unit.present(Kind.INSPECTOR_FINDINGS, f"{repository}@{digest}", normalise({"findings": findings}))
+    read = set(images)
+    listed = {s.name for s in unit.snapshots_of(Kind.REPOSITORY)}
+    unread = sorted(key for key in grouped if key not in read and key[0] in listed)
+    if unread:
+        with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="inspector") as pool:
+            # list() re-raises anything unexpected from a worker instead of dropping it.
+            list(pool.map(lambda key: collect_scan_findings(unit, *key), unread))

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.aws.session import error_code
 from auditor.checks.filters import signing_rules_covering
 from auditor.collect.base import CollectOptions, UnitCollector, all_pages, normalise
 from auditor.inventory import REGISTRY, Kind, is_archived, is_scannable_image, latest_image
@@ -35,6 +36,7 @@ def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
     for repository in repositories:
         unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
     names = [r["repositoryName"] for r in repositories]
+    tags = region_tags(unit) if repositories else None
     signing = unit.find(Kind.SIGNING_CONFIGURATION, REGISTRY)
     signing_configuration = (signing.payload or {}).get("signingConfiguration") if signing else None
     with ThreadPoolExecutor(max_workers=unit.options.repository_workers, thread_name_prefix="repo") as pool:
@@ -42,14 +44,53 @@ def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
         # registry's 1 call per 25 repositories does not run one after another.
         batches = pool.map(lambda batch: _collect_scanning_batch(unit, batch), _batches(names, _SCANNING_BATCH))
         # list() re-raises anything unexpected from a worker instead of dropping it.
-        scanned = list(pool.map(lambda r: _collect_one(unit, r, signing_configuration), repositories))
+        scanned = list(pool.map(lambda r: _collect_one(unit, r, signing_configuration, tags), repositories))
         list(batches)
     collect_kms_keys(unit, repositories)
     return [image for images in scanned for image in images]
 
 
+def region_tags(unit: UnitCollector) -> dict[str, list[Any]] | None:
+    """Read the tags of every tagged repository of the region through the Resource Groups
+    Tagging API, 100 repositories a call; None when that fails.
+
+    GetResources lists the repositories that have tags (or had them), so a repository it
+    does not list has none. On any failure (for example a role without
+    tag:GetResources) the caller falls back to ListTagsForResource per repository.
+    """
+    tagging = unit.clients.tagging
+    if tagging is None:
+        return None
+    found: dict[str, list[Any]] = {}
+    token = ""
+    try:
+        while True:
+            page = tagging.get_resources(
+                ResourceTypeFilters=["ecr:repository"],
+                ResourcesPerPage=100,
+                **({"PaginationToken": token} if token else {}),
+            )
+            for mapping in page.get("ResourceTagMappingList", []):
+                found[str(mapping.get("ResourceARN", ""))] = list(mapping.get("Tags") or [])
+            token = page.get("PaginationToken") or ""
+            if not token:
+                break
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "account=%s region=%s operation=GetResources error=%s: reading tags per repository instead",
+            unit.account,
+            unit.region,
+            error_code(exc),
+        )
+        return None
+    return found
+
+
 def _collect_one(
-    unit: UnitCollector, repository: Mapping[str, Any], signing: Mapping[str, Any] | None
+    unit: UnitCollector,
+    repository: Mapping[str, Any],
+    signing: Mapping[str, Any] | None,
+    tags: Mapping[str, list[Any]] | None,
 ) -> list[tuple[str, str]]:
     ecr = unit.clients.ecr
     name = repository["repositoryName"]
@@ -67,12 +108,16 @@ def _collect_one(
         lambda: ecr.get_lifecycle_policy(repositoryName=name),
         absent=("LifecyclePolicyNotFoundException",),
     )
-    unit.fetch(
-        Kind.REPOSITORY_TAGS,
-        name,
-        "ListTagsForResource",
-        lambda: ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"]),
-    )
+    if tags is None:
+        unit.fetch(
+            Kind.REPOSITORY_TAGS,
+            name,
+            "ListTagsForResource",
+            lambda: ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"]),
+        )
+    else:
+        listed = sorted(tags.get(repository["repositoryArn"], []), key=lambda t: str(t.get("Key")))
+        unit.present(Kind.REPOSITORY_TAGS, name, normalise({"tags": listed, "source": "tag:GetResources"}))
     images = unit.fetch(
         Kind.IMAGES,
         name,

@@ -11,7 +11,7 @@ Every request passes these steps in order:
 4. The fault plan may deny the call (AssumeRole denial, AccessDenied) or fail
    this attempt with a retryable error.
 5. Operations the layer serves for other services (Account Management's
-   ListRegions, Inspector) are served here.
+   ListRegions, Inspector, the Tagging API's GetResources) are served here.
 6. Everything else goes to the ECR layer, which passes what it does not serve
    to moto.
 """
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from auditor.emulator import account_ops, control, inspector_ops, moto_bridge, protocols
+from auditor.emulator import account_ops, control, inspector_ops, moto_bridge, protocols, tagging_ops
 from auditor.emulator.context import Handler, RequestContext
 from auditor.emulator.faults import CallInfo
 from auditor.emulator.protocols import SignedRequest
@@ -50,6 +50,7 @@ GLOBAL_SERVICES = frozenset({"sts", "iam", "organizations", "account"})
 SERVED_OPERATIONS: dict[str, dict[str, Handler]] = {
     "account": account_ops.HANDLERS,
     "inspector2": inspector_ops.HANDLERS,
+    "tagging": tagging_ops.HANDLERS,
 }
 
 # The request parameter that names each service's resource, for fault targeting.

@@ -34,6 +34,7 @@ __all__ = [
     "management_account",
     "repository",
     "repository_names",
+    "repository_tags",
     "reset_moto",
 ]
 
@@ -89,6 +90,18 @@ def repository(account: str, region: str, name: str) -> Repository | None:
 def repository_names(account: str, region: str) -> list[str]:
     """Return the names of moto's repositories in creation order."""
     return list(ecr_backends[account][region].repositories)
+
+
+def repository_tags(account: str, region: str) -> list[tuple[str, dict[str, str]]]:
+    """Return (repository ARN, tags) for each repository that has tags, in creation order,
+    as the Resource Groups Tagging API lists them."""
+    backend = ecr_backends[account][region]
+    found = []
+    for repository in list(backend.repositories.values()):
+        tags = dict(backend.tagger.get_tag_dict_for_resource(repository.arn))
+        if tags:
+            found.append((repository.arn, tags))
+    return found
 
 
 def create_repository_direct(

@@ -33,7 +33,13 @@ from auditor.emulator.demo_estate import (
     SERVICES,
     TEAMS,
 )
-from auditor.emulator.findings import HEADLINE_PACKAGES, ImageContext, basic_finding, inspector_finding
+from auditor.emulator.findings import (
+    HEADLINE_PACKAGES,
+    ImageContext,
+    basic_finding,
+    enhanced_finding,
+    inspector_finding,
+)
 from auditor.emulator.seed import DEFAULT_ACCOUNT, DOCKER_MANIFEST_V2
 from auditor.emulator.state import EmulatorState, ImageRecord, ScanRecord
 
@@ -188,10 +194,11 @@ class _RegistryBuilder:
             with self.state.lock:
                 extras.images.append(image)
             self.images += 1
-            if latest:
-                self._scan(name, image)
+            self._scan(name, image)
 
     def _scan(self, name: str, image: ImageRecord) -> None:
+        """Scan one image as its registry would: BASIC scans on push (COMPLETE), ENHANCED
+        scans continuously (ACTIVE) and relays Amazon Inspector's findings through ECR."""
         packages = self.rng.sample(HEADLINE_PACKAGES, self.rng.randint(0, 3))
         context = ImageContext(self.account, self.region, name, image.digest, tuple(image.tags), image.pushed_at)
         self.findings += len(packages)
@@ -206,6 +213,18 @@ class _RegistryBuilder:
             self.state.set_scan(self.account, self.region, name, image.digest, scan)
             return
         first_seen = image.pushed_at + timedelta(hours=2)
+        relayed = [
+            enhanced_finding(package, context, first_observed_at=first_seen, last_observed_at=self.now)
+            for package in packages
+        ]
+        scan = ScanRecord(
+            status="ACTIVE",
+            description="Continuous scan is selected for image.",
+            completed_at=first_seen,
+            vulnerability_source_updated_at=self.now,
+            enhanced_findings=relayed,
+        )
+        self.state.set_scan(self.account, self.region, name, image.digest, scan)
         findings = [
             inspector_finding(
                 package,
@@ -223,8 +242,8 @@ def seed_sized_estate(state: EmulatorState, size: EstateSize, *, now: datetime |
     """Build an estate of `size` in the current process's moto backends and `state`.
 
     Registries alternate between BASIC scanning (scan on push, basic findings on
-    each latest image) and ENHANCED scanning (continuous, Inspector enabled for
-    ECR, Inspector findings on each latest image). An opt-in region in
+    every image) and ENHANCED scanning (continuous, Inspector enabled for ECR,
+    Inspector findings on every image, relayed by ECR as enhanced findings). An opt-in region in
     ``size.regions`` is enabled for every account, since the estate lives there.
     Raises ValueError when a repository already exists, for example because the
     server was not reset.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,9 @@ from auditor.store.models import CallLogRow, PayloadRow, SnapshotRow
 
 RUN_MANIFEST_FORMAT = "ecr-auditor-run-manifest/1"
 
+# Rows read from the store at a time while a file is streamed.
+_BATCH = 1000
+
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -29,11 +32,6 @@ def sha256_hex(data: bytes) -> str:
 def json_bytes(value: Any) -> bytes:
     """Pretty, stable JSON: sorted keys, two-space indent, UTF-8, newline at the end."""
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=_default) + "\n").encode()
-
-
-def jsonl_bytes(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    lines = [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default) for r in rows]
-    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def _default(value: Any) -> Any:
@@ -69,28 +67,68 @@ def run_metadata(run: RunInfo) -> dict[str, Any]:
     }
 
 
+# A data file whose lines are produced on demand, so that sealing a large run hashes
+# it without holding it in memory.
+Lines = Callable[[], Iterator[bytes]]
+
+
 @dataclass(frozen=True)
 class RunFiles:
-    """A run's data files by path inside a package, and the payload bodies they reference."""
+    """A run's data files by path inside a package, and the payload bodies they reference.
+
+    The small files are held as bytes. The files with a line per result, snapshot or
+    call, and the payload bodies, are read from the store each time they are needed.
+    """
 
     run_id: int
-    files: dict[str, bytes]
-    payloads: dict[str, bytes]  # payloads/<sha256>.json -> body as stored
+    small: dict[str, bytes]
+    streamed: dict[str, Lines]
+    store: Store
 
     def hashes(self) -> dict[str, str]:
-        every = {**self.files, **self.payloads}
-        return {path: sha256_hex(every[path]) for path in sorted(every)}
+        found: dict[str, str] = {path: sha256_hex(body) for path, body in self.small.items()}
+        for path, lines in self.streamed.items():
+            digest = hashlib.sha256()
+            for line in lines():
+                digest.update(line)
+            found[path] = digest.hexdigest()
+        for path, body in self._payloads():
+            found[path] = sha256_hex(body)
+        return {path: found[path] for path in sorted(found)}
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """Every data file in full, for writing a package."""
+        return {**self.small, **{path: b"".join(lines()) for path, lines in self.streamed.items()}}
+
+    @property
+    def payloads(self) -> dict[str, bytes]:
+        """payloads/<sha256>.json -> body as stored, for writing a package."""
+        return dict(self._payloads())
+
+    def _payloads(self) -> Iterator[tuple[str, bytes]]:
+        seen: set[str] = set()
+        for record, body in snapshot_records(self.store, self.run_id):
+            sha = record["payload_sha256"]
+            if sha is None or body is None or sha in seen:
+                continue
+            seen.add(sha)
+            yield f"payloads/{sha}.json", body.encode()
 
 
 def run_prefix(run_id: int) -> str:
     return f"runs/{run_id}"
 
 
+def _json_line(record: Mapping[str, Any]) -> bytes:
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return (text + "\n").encode()
+
+
 def collect_run_files(store: Store, run: RunInfo) -> RunFiles:
     prefix = run_prefix(run.id)
-    results = store.load_results(run.id)
     counts = store.load_call_counts(run.id)
-    files = {
+    small = {
         f"{prefix}/run.json": json_bytes(run_metadata(run)),
         f"{prefix}/scope.json": json_bytes(
             [
@@ -118,38 +156,54 @@ def collect_run_files(store: Store, run: RunInfo) -> RunFiles:
                 for (service, operation), (n, errors) in sorted(counts.items())
             ]
         ),
-        f"{prefix}/results.jsonl": jsonl_bytes(
-            {
-                "id": r.id,
-                "check_id": r.check_id,
-                "area": r.area.value,
-                "severity": r.severity.value,
-                "status": r.status.value,
-                "account": r.resource.account,
-                "region": r.resource.region,
-                "resource_type": r.resource.kind.value,
-                "resource_name": r.resource.name,
-                "reason": r.reason,
-                "evidence": r.evidence,
-            }
-            for r in results
-        ),
     }
-    snapshots, payloads = _snapshots(store, run.id)
-    files[f"{prefix}/snapshots.jsonl"] = jsonl_bytes(snapshots)
-    files[f"{prefix}/call_log.jsonl"] = jsonl_bytes(call_log_records(store, run.id))
-    return RunFiles(run.id, files, payloads)
+
+    def results() -> Iterator[bytes]:
+        for r in store.iter_results(run.id):
+            yield _json_line(
+                {
+                    "id": r.id,
+                    "check_id": r.check_id,
+                    "area": r.area.value,
+                    "severity": r.severity.value,
+                    "status": r.status.value,
+                    "account": r.resource.account,
+                    "region": r.resource.region,
+                    "resource_type": r.resource.kind.value,
+                    "resource_name": r.resource.name,
+                    "reason": r.reason,
+                    "evidence": r.evidence,
+                }
+            )
+
+    def snapshots() -> Iterator[bytes]:
+        for record, body in snapshot_records(store, run.id):
+            path = None
+            if record["payload_sha256"] is not None and body is not None:
+                path = f"payloads/{record['payload_sha256']}.json"
+            yield _json_line({**record, "payload": path})
+
+    def calls() -> Iterator[bytes]:
+        for record in call_log_records(store, run.id):
+            yield _json_line(record)
+
+    streamed: dict[str, Lines] = {
+        f"{prefix}/results.jsonl": results,
+        f"{prefix}/snapshots.jsonl": snapshots,
+        f"{prefix}/call_log.jsonl": calls,
+    }
+    return RunFiles(run.id, small, streamed, store)
 
 
-def snapshot_records(store: Store, run_id: int) -> list[tuple[dict[str, Any], str | None]]:
-    """Read every snapshot of a run as a record, with its payload body as stored (or None)."""
-    records: list[tuple[dict[str, Any], str | None]] = []
+def snapshot_records(store: Store, run_id: int) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Yield every snapshot of a run as a record, with its payload body as stored (or None)."""
     with store.session() as session:
         found = session.execute(
             select(SnapshotRow, PayloadRow.body)
             .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
             .where(SnapshotRow.run_id == run_id)
             .order_by(SnapshotRow.id)
+            .execution_options(yield_per=_BATCH)
         )
         for row, body in found:
             record = {
@@ -163,28 +217,20 @@ def snapshot_records(store: Store, run_id: int) -> list[tuple[dict[str, Any], st
                 "error_code": row.error_code,
                 "error_message": row.error_message,
             }
-            records.append((record, body))
-    return records
+            yield record, body
 
 
-def _snapshots(store: Store, run_id: int) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-    rows: list[dict[str, Any]] = []
-    payloads: dict[str, bytes] = {}
-    for record, body in snapshot_records(store, run_id):
-        path = None
-        if record["payload_sha256"] is not None and body is not None:
-            path = f"payloads/{record['payload_sha256']}.json"
-            payloads[path] = body.encode()
-        rows.append({**record, "payload": path})
-    return rows, payloads
-
-
-def call_log_records(store: Store, run_id: int) -> list[dict[str, Any]]:
-    """Read the run's call log: one record per AWS call, with its request id."""
+def call_log_records(store: Store, run_id: int) -> Iterator[dict[str, Any]]:
+    """Yield the run's call log: one record per AWS call, with its request id."""
     with store.session() as session:
-        rows = session.scalars(select(CallLogRow).where(CallLogRow.run_id == run_id).order_by(CallLogRow.id))
-        return [
-            {
+        rows = session.scalars(
+            select(CallLogRow)
+            .where(CallLogRow.run_id == run_id)
+            .order_by(CallLogRow.id)
+            .execution_options(yield_per=_BATCH)
+        )
+        for r in rows:
+            yield {
                 "service": r.service,
                 "operation": r.operation,
                 "account": r.account,
@@ -195,8 +241,6 @@ def call_log_records(store: Store, run_id: int) -> list[dict[str, Any]]:
                 "called_at": iso(r.called_at),
                 "duration_ms": r.duration_ms,
             }
-            for r in rows
-        ]
 
 
 def run_manifest(files: RunFiles, previous_run_id: int | None, previous_manifest_sha256: str | None) -> bytes:

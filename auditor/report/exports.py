@@ -158,7 +158,7 @@ def export_json(store: Store, model: ReportModel, checks: CheckRegistry | None =
             for e in model.errors
         ],
         "api_calls": [{"service": s, "operation": o, "count": n, "errors": e} for s, o, n, e in model.api_calls],
-        "call_log": call_log_records(store, run_id),
+        "call_log": list(call_log_records(store, run_id)),
         "snapshots": [
             {**record, "payload": json.loads(body) if body is not None else None}
             for record, body in snapshot_records(store, run_id)

@@ -163,6 +163,42 @@ def _insert_in_batches(session: Session, model: type[Any], rows: Iterable[dict[s
         session.bulk_insert_mappings(model, batch)
 
 
+def _result_row(run_id: int, result: Result) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "result_id": result.id,
+        "check_id": result.check_id,
+        "area": result.area.value,
+        "severity": result.severity.value,
+        "account": result.resource.account,
+        "region": result.resource.region,
+        "resource_type": result.resource.kind.value,
+        "resource_name": result.resource.name,
+        "status": result.status.value,
+        "reason": result.reason,
+        "evidence": canonical_json(result.evidence),
+    }
+
+
+def snapshot_from_row(row: SnapshotRow, body: str | None) -> Snapshot:
+    """Rebuild a snapshot from its stored row and payload body."""
+    error = None
+    if row.error_code is not None:
+        error = CollectionError(
+            account=row.account,
+            region=row.region,
+            operation=row.error_operation or "",
+            error_code=row.error_code,
+            message=row.error_message or "",
+            kind=row.kind,
+            resource=row.name,
+        )
+    if body is not None and row.state == SnapshotState.PRESENT.value:
+        return Snapshot.packed(row.account, row.region, Kind(row.kind), row.name, body)
+    payload = json.loads(body) if body is not None else None
+    return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -334,7 +370,8 @@ class Store:
             if snapshot.state is not SnapshotState.PRESENT:
                 hashes.append(None)
                 continue
-            body = canonical_json(snapshot.payload)
+            body = snapshot.body
+            assert body is not None  # a present snapshot always has one
             sha = payload_hash(body)
             bodies[sha] = body
             hashes.append(sha)
@@ -365,28 +402,25 @@ class Store:
             _insert_in_batches(session, CallLogRow, ({"run_id": run_id, **call.__dict__} for call in calls))
 
     def save_results(self, run_id: int, results: Iterable[Result]) -> None:
+        """Store results as they come, one transaction per batch.
+
+        ``results`` may be a generator that evaluates checks as it goes: committing
+        each batch keeps the write lock short, so the run lock's heartbeat is never
+        kept waiting by a long evaluation. A run whose results are only partly stored
+        is never finished, so it is never shown as complete.
+        """
+        batch: list[dict[str, Any]] = []
+        for result in results:
+            batch.append(_result_row(run_id, result))
+            if len(batch) >= _INSERT_BATCH:
+                self._insert(ResultRow, batch)
+                batch = []
+        if batch:
+            self._insert(ResultRow, batch)
+
+    def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
         with self.session() as session:
-            _insert_in_batches(
-                session,
-                ResultRow,
-                (
-                    {
-                        "run_id": run_id,
-                        "result_id": r.id,
-                        "check_id": r.check_id,
-                        "area": r.area.value,
-                        "severity": r.severity.value,
-                        "account": r.resource.account,
-                        "region": r.resource.region,
-                        "resource_type": r.resource.kind.value,
-                        "resource_name": r.resource.name,
-                        "status": r.status.value,
-                        "reason": r.reason,
-                        "evidence": canonical_json(r.evidence),
-                    }
-                    for r in results
-                ),
-            )
+            session.bulk_insert_mappings(model, rows)
 
     def finish_run(
         self,
@@ -475,7 +509,11 @@ class Store:
             error=row.error,
         )
 
-    def load_inventory(self, run_id: int) -> Inventory:
+    def load_inventory(self, run_id: int, kinds: Iterable[Kind] | None = None) -> Inventory:
+        """Load a run's snapshots, or only those of the given kinds, into an inventory."""
+        wanted = SnapshotRow.run_id == run_id
+        if kinds is not None:
+            wanted = wanted & SnapshotRow.kind.in_([k.value for k in kinds])
         with self.session() as session:
             scope = [
                 ScopeEntry(r.account, r.region, ScopeStatus(r.status), r.reason)
@@ -484,10 +522,11 @@ class Store:
             rows = session.execute(
                 select(SnapshotRow, PayloadRow.body)
                 .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
-                .where(SnapshotRow.run_id == run_id)
+                .where(wanted)
                 .order_by(SnapshotRow.id)
+                .execution_options(yield_per=_INSERT_BATCH)
             )
-            snapshots = [self._snapshot(row, body) for row, body in rows]
+            snapshots = [snapshot_from_row(row, body) for row, body in rows]
             started = session.scalar(select(RunRow.started_at).where(RunRow.id == run_id))
         inventory = Inventory.build(scope, snapshots)
         if started is not None:
@@ -495,27 +534,20 @@ class Store:
         inventory.first_seen = self.first_seen_findings(exclude_run=run_id)
         return inventory
 
-    @staticmethod
-    def _snapshot(row: SnapshotRow, body: str | None) -> Snapshot:
-        error = None
-        if row.error_code is not None:
-            error = CollectionError(
-                account=row.account,
-                region=row.region,
-                operation=row.error_operation or "",
-                error_code=row.error_code,
-                message=row.error_message or "",
-                kind=row.kind,
-                resource=row.name,
-            )
-        payload = json.loads(body) if body is not None else None
-        return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
-
     def load_results(self, run_id: int) -> list[Result]:
+        return list(self.iter_results(run_id))
+
+    def iter_results(self, run_id: int) -> Iterator[Result]:
+        """Yield a run's results in the order they were stored, reading them in batches."""
         with self.session() as session:
-            rows = session.scalars(select(ResultRow).where(ResultRow.run_id == run_id).order_by(ResultRow.id))
-            return [
-                Result(
+            rows = session.scalars(
+                select(ResultRow)
+                .where(ResultRow.run_id == run_id)
+                .order_by(ResultRow.id)
+                .execution_options(yield_per=_INSERT_BATCH)
+            )
+            for r in rows:
+                yield Result(
                     check_id=r.check_id,
                     area=Area(r.area),
                     severity=Severity(r.severity),
@@ -524,8 +556,6 @@ class Store:
                     reason=r.reason,
                     evidence=json.loads(r.evidence),
                 )
-                for r in rows
-            ]
 
     def load_errors(self, run_id: int) -> list[CollectionError]:
         with self.session() as session:

@@ -233,7 +233,7 @@ def test_pull_through_cache_validated_only_when_asked(emulator):
     assert validations[0].payload["isValid"] is False
 
 
-def test_inspector_read_for_enhanced_registry(emulator):
+def test_inspector_asked_once_for_the_images_it_reports_in_use(emulator):
     from auditor.emulator.findings import LIBWEBP_OVERFLOW, AffectedPackage
     from auditor.emulator.seed import EstateSeeder
 
@@ -242,18 +242,68 @@ def test_inspector_read_for_enhanced_registry(emulator):
     ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[
         {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}])
     now = datetime.now(UTC)
-    for i in range(12):  # more images than one ListFindings hash filter takes
+    for i in range(12):
         ecr.create_repository(repositoryName=f"svc-{i:02d}")
         emulator.state.add_image(MOTO_ACCOUNT, REGION, f"svc-{i:02d}", ImageRecord(digest(100 + i), now, 10, OCI, ["v1"]))
+    # An old image of svc-05, neither pushed nor pulled lately, that Inspector saw running 3 days ago.
+    old = now - timedelta(days=300)
+    emulator.state.add_image(MOTO_ACCOUNT, REGION, "svc-05", ImageRecord(digest(205), old, 10, OCI, ["v0"]))
+    # And one of svc-06 that last ran 90 days ago: out of use.
+    emulator.state.add_image(MOTO_ACCOUNT, REGION, "svc-06", ImageRecord(digest(206), old, 10, OCI, ["v0"]))
     seeder.enable_inspector(MOTO_ACCOUNT, REGION)
     seeder.configure_inspector_rescan(MOTO_ACCOUNT, REGION, "DAYS_180")
-    seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, "svc-03", digest(103),
-                                  [AffectedPackage(LIBWEBP_OVERFLOW, "libwebp7", "1.2.4", "1.2.4-0+deb12u1")])
+    webp = [AffectedPackage(LIBWEBP_OVERFLOW, "libwebp7", "1.2.4", "1.2.4-0+deb12u1")]
+    seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, "svc-03", digest(103), webp,
+                                  last_in_use_at=now - timedelta(days=1))
+    seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, "svc-05", digest(205), webp,
+                                  last_in_use_at=now - timedelta(days=3))
+    seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, "svc-06", digest(206), webp,
+                                  last_in_use_at=now - timedelta(days=90))
     unit, registry, recorder = collect()
     assert unit.errors == []
     assert recorder.counts[("inspector2", "BatchGetAccountStatus")] == 1
     assert recorder.counts[("inspector2", "GetConfiguration")] == 1
-    assert recorder.counts[("inspector2", "ListFindings")] == 2  # 12 hashes, 10 per call
+    assert recorder.counts[("inspector2", "ListFindings")] == 1  # one query per registry, not per 10 images
     findings = registry.get(Kind.INSPECTOR_FINDINGS, f"svc-03@{digest(103)}").payload["findings"]
     assert [f["packageVulnerabilityDetails"]["vulnerabilityId"] for f in findings] == ["CVE-2023-4863"]
-    assert registry.get(Kind.INSPECTOR_FINDINGS, f"svc-04@{digest(104)}").payload["findings"] == []
+    # The image in use only according to Inspector gets its findings and its scan read.
+    assert registry.get(Kind.INSPECTOR_FINDINGS, f"svc-05@{digest(205)}").present
+    assert registry.get(Kind.IMAGE_SCAN_FINDINGS, f"svc-05@{digest(205)}").state is not SnapshotState.ERROR
+    # 12 latest images plus the one Inspector reports in use.
+    assert recorder.counts[("ecr", "DescribeImageScanFindings")] == 13
+    # Out of use: neither listed by Inspector nor read.
+    assert not registry.get(Kind.INSPECTOR_FINDINGS, f"svc-06@{digest(206)}").present
+    assert not registry.get(Kind.IMAGE_SCAN_FINDINGS, f"svc-06@{digest(206)}").present
+    # Images Inspector does not report in use fall back to ECR's relay of its findings.
+    assert not registry.get(Kind.INSPECTOR_FINDINGS, f"svc-04@{digest(104)}").present
+
+
+def test_tags_read_for_the_whole_region_at_once(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    for i in range(150):
+        tags = [{"Key": "owner", "Value": f"team-{i % 3}"}] if i % 2 else []
+        ecr.create_repository(repositoryName=f"svc-{i:03d}", tags=tags)
+    # Tags removed from a repository: it has none left.
+    arn = ecr.describe_repositories(repositoryNames=["svc-001"])["repositories"][0]["repositoryArn"]
+    ecr.untag_resource(resourceArn=arn, tagKeys=["owner"])
+    unit, registry, recorder = collect(repository_workers=8)
+    assert unit.errors == []
+    assert recorder.counts[("resourcegroupstaggingapi", "GetResources")] == 1  # 74 tagged, 100 per page
+    assert recorder.counts[("ecr", "ListTagsForResource")] == 0
+    assert registry.get(Kind.REPOSITORY_TAGS, "svc-003").payload["tags"] == [{"Key": "owner", "Value": "team-0"}]
+    assert registry.get(Kind.REPOSITORY_TAGS, "svc-001").payload["tags"] == []
+    assert registry.get(Kind.REPOSITORY_TAGS, "svc-002").payload["tags"] == []
+
+
+def test_tags_read_per_repository_when_the_tagging_api_is_denied(emulator):
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="app", tags=[{"Key": "owner", "Value": "payments"}])
+    ecr.create_repository(repositoryName="web")
+    from auditor.emulator.faults import AccessDenial, CallFilter, FaultPlan
+
+    emulator.state.set_fault_plan(FaultPlan(access_denied=[AccessDenial(CallFilter(operations=("GetResources",)))]))
+    unit, registry, recorder = collect()
+    assert unit.errors == []
+    assert recorder.counts[("ecr", "ListTagsForResource")] == 2
+    assert registry.get(Kind.REPOSITORY_TAGS, "app").payload["tags"] == [{"Key": "owner", "Value": "payments"}]
+    assert registry.get(Kind.REPOSITORY_TAGS, "web").payload["tags"] == []

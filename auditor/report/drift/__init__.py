@@ -6,15 +6,10 @@ judge the settings as they are now.
 
 from __future__ import annotations
 
-import json
-
-from sqlalchemy import select
-
-from auditor.inventory import CollectionError, Inventory, Kind, Registry, ScopeStatus, Snapshot, SnapshotState
+from auditor.inventory import Inventory, Kind, Registry, ScopeStatus
 from auditor.report.drift.model import ChangeKind, DriftChange, DriftReport, Feature, NotCompared
 from auditor.report.drift.settings import RegistryDiff
 from auditor.store.db import Store
-from auditor.store.models import PayloadRow, SnapshotRow
 
 __all__ = [
     "ChangeKind",
@@ -72,30 +67,4 @@ def _audited(registry: Registry) -> bool:
 
 def load_settings(store: Store, run_id: int) -> Inventory:
     """Load only the setting snapshots of a run: far less than its whole inventory."""
-    scope = store.load_scope(run_id)
-    kinds = [k.value for k in SETTING_KINDS]
-    with store.session() as session:
-        rows = session.execute(
-            select(SnapshotRow, PayloadRow.body)
-            .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
-            .where(SnapshotRow.run_id == run_id, SnapshotRow.kind.in_(kinds))
-            .order_by(SnapshotRow.id)
-        )
-        snapshots = [_snapshot(row, body) for row, body in rows]
-    return Inventory.build(scope, snapshots)
-
-
-def _snapshot(row: SnapshotRow, body: str | None) -> Snapshot:
-    error = None
-    if row.error_code is not None:
-        error = CollectionError(
-            row.account,
-            row.region,
-            row.error_operation or "",
-            row.error_code,
-            row.error_message or "",
-            row.kind,
-            row.name,
-        )
-    payload = json.loads(body) if body is not None else None
-    return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
+    return store.load_inventory(run_id, SETTING_KINDS)
