@@ -159,9 +159,11 @@ def _collect_and_evaluate(
         on_unit=on_unit,
     ):
         store.save_unit(run_id, unit.scope, unit.snapshots, unit.errors)
+        # The call log goes to the store unit by unit, so a large run does not hold it.
+        store.save_call_log(run_id, factory.recorder.drain())
         scope.append(unit.scope)
         snapshots.extend(unit.snapshots)
-    store.save_calls(run_id, factory.recorder.summary(), factory.recorder.calls)
+    store.save_calls(run_id, factory.recorder.summary(), factory.recorder.drain())
     started_at = store.run(run_id).started_at
     inventory = Inventory.build(scope, snapshots)
     inventory.evaluated_at = started_at

@@ -386,6 +386,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         run = store.resolve(args.run)
         options = ReportOptions.from_settings(config.settings.report)
+        if ExportFormat(args.format) is ExportFormat.PDF:
+            options = options.for_pdf_only()
         model = build_report_model(store, run.id, options=options)
         data = render_model(store, model, ExportFormat(args.format))
         summary = None

@@ -125,6 +125,15 @@ class ReportSettings(_Section):
         le=100_000,
         description="Rows per report section in the PDF; beyond it the PDF shows totals and the first rows.",
     )
+    html_max_rows: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description=(
+            "Rows per report section in the HTML report, and rows of its list of every result; "
+            "beyond it the HTML shows totals and the first rows, and the CSV export has every result."
+        ),
+    )
 
 
 class EvidenceSettings(_Section):
@@ -511,8 +520,12 @@ output_dir = "reports"
 # Complete runs, the reported one included, that the score trend shows.
 trend_runs = 12
 # Rows per section in the PDF report. A longer section shows totals and its first rows,
-# and points to the CSV export for the rest; the HTML report always lists every row.
+# and points to the CSV export for the rest.
 pdf_max_rows = 200
+# The same for the HTML report, whose list of every result stops there too: a report
+# of tens of thousands of repositories stays quick to open, and the CSV export has
+# every result.
+html_max_rows = 10000
 
 [evidence]
 # ed25519 private key (PEM or OpenSSH format, unencrypted) that signs the manifest of

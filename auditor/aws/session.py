@@ -152,6 +152,12 @@ class CallRecorder:
         if self._on_call is not None:
             self._on_call(record)
 
+    def drain(self) -> list[CallRecord]:
+        """Return the calls recorded since the last drain and forget them; the counts stay."""
+        with self._lock:
+            calls, self.calls = self.calls, []
+        return calls
+
     def summary(self) -> dict[tuple[str, str], tuple[int, int]]:
         with self._lock:
             return {key: (n, self.error_counts[key]) for key, n in self.counts.items()}

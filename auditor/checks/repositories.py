@@ -256,7 +256,7 @@ def missing_tags(tags: list[Mapping[str, Any]], required: list[str]) -> list[str
             cli="aws ecr tag-resource --resource-arn ARN --tags Key=owner,Value=TEAM",
         ),
         controls=(nist("CM-8"), iso("5.9")),
-        permissions=("ecr:ListTagsForResource",),
+        permissions=("tag:GetResources", "ecr:ListTagsForResource"),
     )
 )
 def repo_05(repository: Repository, context: Context) -> Verdict:

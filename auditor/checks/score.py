@@ -50,6 +50,15 @@ class Tally:
         self._counts[(result.status, result.severity)] += 1
         return result
 
+    def add_count(self, status: Status, severity: Severity, n: int) -> None:
+        self._counts[(status, severity)] += n
+
+    def merge(self, other: Tally) -> None:
+        self._counts.update(other._counts)
+
+    def statuses(self) -> dict[Status, int]:
+        return {s: self.count(s) for s in Status}
+
     def count(self, status: Status) -> int:
         return sum(n for (s, _), n in self._counts.items() if s is status)
 

@@ -80,7 +80,7 @@ def export_json(store: Store, model: ReportModel, checks: CheckRegistry | None =
     calls, the call log and every collected snapshot with its payload."""
     checks = checks or default_registry()
     run_id = model.run.id
-    comparison = model.comparison
+    comparison = model.full_comparison()
     document = {
         "format": "ecr-auditor-run/1",
         "run": run_metadata(model.run),
@@ -202,7 +202,7 @@ def export_csv(model: ReportModel, checks: CheckRegistry | None = None) -> bytes
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    previous = model.comparison.previous_status
+    previous = model.full_comparison().previous_status
     for result in model.results:
         meta = _meta(checks, result.check_id)
         before = previous.get(result.id)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from auditor.checks.engine import CheckRegistry
 from auditor.checks.model import CheckMeta, Framework, Result, Status
-from auditor.checks.score import Score, score
+from auditor.checks.score import Score, Tally
 
 
 @dataclass(frozen=True)
@@ -58,26 +58,30 @@ def natural_key(control_id: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", control_id) if part]
 
 
-def framework_matrices(results: Sequence[Result], checks: CheckRegistry) -> list[FrameworkMatrix]:
-    by_check: dict[str, list[Result]] = {}
+def framework_matrices(results: Iterable[Result], checks: CheckRegistry) -> list[FrameworkMatrix]:
+    by_check: dict[str, Tally] = defaultdict(Tally)
     for result in results:
-        by_check.setdefault(result.check_id, []).append(result)
+        by_check[result.check_id].add(result)
+    return framework_matrices_from(by_check, checks)
+
+
+def framework_matrices_from(by_check: Mapping[str, Tally], checks: CheckRegistry) -> list[FrameworkMatrix]:
+    """The matrices from each check's counts of results by status and severity."""
     matrices = []
     for framework in Framework:
         controls: dict[str, list[MappedCheck]] = {}
-        framework_results: list[Result] = []
+        framework_tally = Tally()
         for check in checks:
             mapped = [c for c in check.meta.controls if c.framework is framework]
             if not mapped:
                 continue
-            found = by_check.get(check.id, [])
-            framework_results.extend(found)
-            counts = Counter(r.status for r in found)
+            found = by_check.get(check.id) or Tally()
+            framework_tally.merge(found)
             for control in mapped:
                 controls.setdefault(control.control_id, []).append(
-                    MappedCheck(check.meta, control.note, {s: counts.get(s, 0) for s in Status})
+                    MappedCheck(check.meta, control.note, found.statuses())
                 )
         if controls:
             rows = [ControlRow(cid, controls[cid]) for cid in sorted(controls, key=natural_key)]
-            matrices.append(FrameworkMatrix(framework, rows, score(framework_results)))
+            matrices.append(FrameworkMatrix(framework, rows, framework_tally.score()))
     return matrices

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from auditor.checks.model import Area, Result, Severity, Status
+from auditor.checks.score import Tally
 from auditor.store.db import RunInfo, RunStatus, Store
 from auditor.store.models import ResultRow, RunRow
 
@@ -30,6 +31,9 @@ class Comparison:
     continuing: int
     # Status of each result id in the previous run.
     previous_status: dict[str, Status] = field(default_factory=dict)
+    # How many new and resolved failures there are; the lists above may hold only the first.
+    new_failure_count: int = 0
+    resolved_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ def compare(current: Sequence[Result], previous: Sequence[Result] | None, previo
         sorted(resolved, key=lambda pair: _order(pair[0])),
         continuing,
         {r.id: r.status for r in previous},
+        new_failure_count=len(new_failures),
+        resolved_count=len(resolved),
     )
 
 
@@ -78,22 +84,12 @@ def _by_severity(results: list[Result]) -> list[Result]:
 
 
 def _score_from_counts(counts: dict[tuple[Severity, Status], int]) -> tuple[float | None, float | None]:
-    """Score and coverage from counts, with the same weights and rounding as auditor.checks.score."""
-    earned = possible = 0
-    applicable = errors = 0
+    """Score and coverage from counts, by the rule of auditor.checks.score."""
+    tally = Tally()
     for (severity, status), n in counts.items():
-        if status in (Status.PASS, Status.WAIVED):
-            earned += severity.weight * n
-            possible += severity.weight * n
-        elif status is Status.FAIL:
-            possible += severity.weight * n
-        if status is not Status.NOT_APPLICABLE:
-            applicable += n
-        if status is Status.ERROR:
-            errors += n
-    value = round(100.0 * earned / possible, 1) if possible else None
-    coverage = round(100.0 * (applicable - errors) / applicable, 1) if applicable else None
-    return value, coverage
+        tally.add_count(status, severity, n)
+    total = tally.score()
+    return total.score, total.coverage
 
 
 def trend(store: Store, run: RunInfo, runs: int) -> list[TrendPoint]:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -119,7 +119,12 @@ def sections(model: ReportModel, pdf: bool) -> list[tuple[str, str]]:
 
 
 def render_html(model: ReportModel, *, pdf: bool = False) -> str:
-    limit = model.options.pdf_max_rows if pdf else None
+    return "".join(render_html_parts(model, pdf=pdf))
+
+
+def render_html_parts(model: ReportModel, *, pdf: bool = False) -> Iterator[str]:
+    """Render the report piece by piece, so a large one is written without being held whole."""
+    limit = model.options.pdf_max_rows if pdf else model.options.html_max_rows
     script = table_script()
     context: dict[str, Any] = {
         "report": model,
@@ -128,23 +133,27 @@ def render_html(model: ReportModel, *, pdf: bool = False) -> str:
         "cap": _capper(limit),
         "sections": sections(model, pdf),
         "feature_columns": FEATURE_COLUMNS,
-        "print_registry_details": limit is None or len(model.registries) * ROWS_PER_REGISTRY <= limit,
+        "print_registry_details": not pdf or len(model.registries) * ROWS_PER_REGISTRY <= limit,
         "script": script,
         "script_hash": script_hash(script),
     }
     env = environment()
     env.filters["clip"] = _clipper(PDF_VALUE_CHARS if pdf else None)
-    return env.get_template("report.html.j2").render(context)
+    return env.get_template("report.html.j2").generate(context)
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write through a temporary file and rename, so a reader never sees half a report."""
+def write_atomically(path: Path, content: str | bytes | Iterable[str]) -> None:
+    """Write through a temporary file and rename, so a reader never sees half a report.
+
+    ``content`` may be an iterable of text pieces, written as they come.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode() if isinstance(content, str) else content
+    pieces: Iterable[str | bytes] = [content] if isinstance(content, (str, bytes)) else content
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as output:
-            output.write(data)
+            for piece in pieces:
+                output.write(piece.encode() if isinstance(piece, str) else piece)
         # mkstemp creates the file readable by its owner only; give it the usual
         # permissions that the umask allows, as open() would.
         umask = os.umask(0)
@@ -157,7 +166,7 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
-def write_report_file(path: Path, content: str | bytes) -> Path:
+def write_report_file(path: Path, content: str | bytes | Iterable[str]) -> Path:
     try:
         write_atomically(path, content)
     except OSError as exc:
@@ -168,4 +177,4 @@ def write_report_file(path: Path, content: str | bytes) -> Path:
 def write_html_report(store: Store, run_id: int, directory: Path, options: ReportOptions | None = None) -> Path:
     """Render the run's report into ``directory/ecr-audit-run-<id>.html`` and return the path."""
     model = build_report_model(store, run_id, options=options)
-    return write_report_file(directory / f"ecr-audit-run-{run_id}.html", render_html(model))
+    return write_report_file(directory / f"ecr-audit-run-{run_id}.html", render_html_parts(model))

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from auditor.checks import default_registry
 from auditor.checks.engine import CheckRegistry
 from auditor.checks.model import Area, CheckMeta, Result, Severity, Status
-from auditor.checks.score import Score, score, score_by
+from auditor.checks.score import Score
 from auditor.checks.waivers import WaiverReview
 from auditor.config import ReportSettings
 from auditor.evidence.chain import Seal, read_seal
@@ -27,8 +26,9 @@ from auditor.inventory import (
 )
 from auditor.report.charts import trend_svg
 from auditor.report.drift import DriftReport, detect_drift, load_settings
-from auditor.report.frameworks import FrameworkMatrix, framework_matrices
+from auditor.report.frameworks import FrameworkMatrix, framework_matrices_from
 from auditor.report.history import Comparison, TrendPoint, compare, trend
+from auditor.report.results import RunResults
 from auditor.report.vulnerabilities import VulnerabilityReport, build_vulnerability_report
 from auditor.store.db import RunInfo, ScheduleEvent, Store
 
@@ -48,10 +48,22 @@ class ReportOptions:
 
     trend_runs: int = 12
     pdf_max_rows: int = 200
+    html_max_rows: int = 10_000
 
     @classmethod
     def from_settings(cls, settings: ReportSettings) -> ReportOptions:
-        return cls(trend_runs=settings.trend_runs, pdf_max_rows=settings.pdf_max_rows)
+        return cls(
+            trend_runs=settings.trend_runs, pdf_max_rows=settings.pdf_max_rows, html_max_rows=settings.html_max_rows
+        )
+
+    @property
+    def row_budget(self) -> int:
+        """Rows read for one list: enough for the HTML and the PDF, whichever shows more."""
+        return max(self.pdf_max_rows, self.html_max_rows)
+
+    def for_pdf_only(self) -> ReportOptions:
+        """These options for a model that only a PDF renders: no list reads more rows than the PDF prints."""
+        return replace(self, html_max_rows=self.pdf_max_rows)
 
 
 @dataclass(frozen=True)
@@ -59,13 +71,20 @@ class CheckSummary:
     meta: CheckMeta
     severity: Severity
     counts: dict[Status, int]
-    failures: list[Result]
+    failures: list[Result]  # the first failures, as many as the report's row budget allows
     errors: list[Result]
+    # FAIL and ERROR results per (account, region), counted over every result.
+    unit_totals: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Result]:
         """Failures, then errors, each ordered by account, region and resource."""
         return self.failures + self.errors
+
+    @property
+    def finding_total(self) -> int:
+        """Every FAIL and ERROR result of the check, listed or not."""
+        return self.counts[Status.FAIL] + self.counts[Status.ERROR]
 
 
 @dataclass(frozen=True)
@@ -96,30 +115,25 @@ class AreaSection:
 
     @property
     def finding_count(self) -> int:
-        return sum(len(c.findings) for c in self.checks)
+        return sum(c.finding_total for c in self.checks)
 
     def limited(self, limit: int | None) -> list[CheckRows]:
-        """Share ``limit`` rows among the checks, most severe check first; None shows every row."""
-        ordered = sorted((c for c in self.checks if c.findings), key=lambda c: (-c.severity.rank, c.meta.id))
+        """Share ``limit`` rows among the checks, most severe check first; None shows every row read."""
+        ordered = sorted((c for c in self.checks if c.finding_total), key=lambda c: (-c.severity.rank, c.meta.id))
         left = limit
         selected = []
         for check in ordered:
             rows = check.findings if left is None else check.findings[: max(left, 0)]
             if left is not None:
                 left -= len(rows)
-            selected.append(CheckRows(check, rows, len(check.findings) - len(rows)))
+            selected.append(CheckRows(check, rows, check.finding_total - len(rows)))
         return selected
 
     def unit_counts(self) -> list[UnitCount]:
         """Failures and errors per check, account and region, the largest first."""
         counts: list[UnitCount] = []
         for check in self.checks:
-            grouped: dict[tuple[str, str], list[int]] = {}
-            for result in check.findings:
-                key = (result.resource.account, result.resource.region)
-                pair = grouped.setdefault(key, [0, 0])
-                pair[0 if result.status is Status.FAIL else 1] += 1
-            counts.extend(UnitCount(check, a, r, f, e) for (a, r), (f, e) in grouped.items())
+            counts.extend(UnitCount(check, a, r, f, e) for (a, r), (f, e) in check.unit_totals.items())
         return sorted(
             counts, key=lambda u: (-u.check.severity.rank, -u.failures, -u.errors, u.check.meta.id, u.account, u.region)
         )
@@ -173,9 +187,12 @@ class ReportModel:
     unreadable: list[ScopeEntry]
     errors: list[CollectionError]
     api_calls: list[tuple[str, str, int, int]]
-    results: list[Result]
+    # The results an HTML report lists, failures and errors first; result_count counts them all.
+    listed_results: list[Result]
+    result_count: int
     estate: Estate
     options: ReportOptions = field(default_factory=ReportOptions)
+    waived_results: list[Result] = field(default_factory=list)
     previous: RunInfo | None = None
     previous_total: Score | None = None
     previous_failed_by_severity: dict[Severity, int] | None = None
@@ -191,6 +208,23 @@ class ReportModel:
     unfinished_schedule_times: list[ScheduleEvent] = field(default_factory=list)
     vulnerabilities: VulnerabilityReport = field(default_factory=VulnerabilityReport)
     limitation: str = LIMITATION
+    store: Store | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def results(self) -> list[Result]:
+        """Every result of the run, read from the store: for exports, which list them all.
+
+        HTML and PDF reports never read this; they use counts and the rows they show.
+        """
+        if self.store is None:
+            return list(self.listed_results)
+        return self.store.load_results(self.run.id)
+
+    def full_comparison(self) -> Comparison:
+        """The comparison with the previous run over every result, for exports."""
+        if self.store is None or self.previous is None:
+            return self.comparison
+        return compare(self.results, self.store.load_results(self.previous.id), self.previous)
 
     @property
     def api_call_total(self) -> int:
@@ -221,14 +255,6 @@ class ReportModel:
     def period_start(self) -> datetime:
         return self.trend[0].started_at if self.trend else self.run.started_at
 
-    @property
-    def findings(self) -> list[Result]:
-        """Every FAIL and ERROR result, most severe first."""
-        return sorted(
-            (r for r in self.results if r.status in (Status.FAIL, Status.ERROR)),
-            key=lambda r: (r.status is not Status.FAIL, -r.severity.rank, r.check_id, str(r.resource)),
-        )
-
 
 def _change(now: float | None, before: float | None) -> float | None:
     if now is None or before is None:
@@ -242,47 +268,75 @@ def build_report_model(
     checks: CheckRegistry | None = None,
     options: ReportOptions | None = None,
 ) -> ReportModel:
+    """Build what a report shows about one run.
+
+    Scores and totals come from grouped counts; rows are read only up to the row
+    budget of each list. So memory and time follow what the report shows, not the
+    number of results, and a 10,000-repository run renders like a small one.
+    """
     checks = checks or default_registry()
     options = options or ReportOptions()
     run = store.run(run_id)
-    results = store.load_results(run_id)
-    inventory = store.load_inventory(run_id)
+    current = RunResults(store, run_id)
+    inventory = load_settings(store, run_id)
     scope = store.load_scope(run_id)
     counts = store.load_call_counts(run_id)
 
     previous = store.previous_complete(run_id)
-    previous_results = store.load_results(previous.id) if previous else None
+    before = RunResults(store, previous.id) if previous else None
     points = trend(store, run, options.trend_runs)
-    areas = _areas(results, checks)
+    budget = options.row_budget
+    areas = _areas(current, checks, budget)
+    breaches = current.rows(check_id="VULN-02", statuses=(Status.FAIL, Status.WAIVED), limit=budget, evidence=True)
 
     return ReportModel(
         run=run,
-        total=score(results),
+        total=current.score(),
         areas=areas,
-        by_unit=score_by(results, lambda r: (r.resource.account, r.resource.region)),
-        failed_by_severity=_failed_by_severity(results),
+        by_unit=current.score_by(lambda key: (key[1], key[2])),
+        failed_by_severity=current.failed_by_severity(),
         registries=[_registry_inventory(r) for r in inventory.registries],
         skipped=[s for s in scope if s.status is ScopeStatus.SKIPPED],
         unreadable=[s for s in scope if s.status is ScopeStatus.UNREADABLE],
         errors=store.load_errors(run_id),
         api_calls=sorted((svc, op, n, e) for (svc, op), (n, e) in counts.items()),
-        results=results,
+        listed_results=current.rows(limit=options.html_max_rows, most_severe_first=True),
+        result_count=current.total,
+        waived_results=current.rows(statuses=(Status.WAIVED,), limit=budget, evidence=True),
         estate=_estate(inventory),
         options=options,
         previous=previous,
-        previous_total=score(previous_results) if previous_results is not None else None,
-        previous_failed_by_severity=_failed_by_severity(previous_results) if previous_results is not None else None,
-        comparison=compare(results, previous_results, previous),
+        previous_total=before.score() if before else None,
+        previous_failed_by_severity=before.failed_by_severity() if before else None,
+        comparison=_comparison(current, before, previous, budget),
         drift=_drift(store, previous, inventory),
         trend=points,
         trend_chart=trend_svg(points, [s.area for s in areas]),
-        frameworks=framework_matrices(results, checks),
-        worst_accounts=_worst(score_by(results, lambda r: r.resource.account)),
-        worst_regions=_worst(score_by(results, lambda r: r.resource.region)),
+        frameworks=framework_matrices_from(current.tallies_by_check(), checks),
+        worst_accounts=_worst(current.score_by(lambda key: key[1])),
+        worst_regions=_worst(current.score_by(lambda key: key[2])),
         seal=read_seal(store, run_id),
         waivers=store.load_waiver_reviews(run_id),
         unfinished_schedule_times=store.unfinished_schedule_times(run_id),
-        vulnerabilities=build_vulnerability_report(store, run, results, _trend_runs(store, run, options.trend_runs)),
+        vulnerabilities=build_vulnerability_report(store, run, breaches, _trend_runs(store, run, options.trend_runs)),
+        store=store,
+    )
+
+
+def _comparison(current: RunResults, before: RunResults | None, previous: RunInfo | None, budget: int) -> Comparison:
+    """New and resolved failures against the previous run: the first ``budget`` of each, and their numbers."""
+    if before is None or previous is None:
+        return Comparison(previous, [], [], 0)
+    new, new_total = current.failures_not_failing_in(previous.id, budget)
+    gone, resolved_total = before.failures_not_failing_in(current.run_id, budget)
+    now = current.statuses_of([r.id for r in gone])
+    return Comparison(
+        previous,
+        new,
+        [(r, now.get(r.id)) for r in gone],
+        current.count(Status.FAIL) - new_total,
+        new_failure_count=new_total,
+        resolved_count=resolved_total,
     )
 
 
@@ -316,41 +370,44 @@ def _estate(inventory: Inventory) -> Estate:
     )
 
 
-def _failed_by_severity(results: Sequence[Result]) -> dict[Severity, int]:
-    counter = Counter(r.severity for r in results if r.status is Status.FAIL)
-    return {s: counter.get(s, 0) for s in Severity}
-
-
-def _areas(results: list[Result], checks: CheckRegistry) -> list[AreaSection]:
-    by_check: dict[str, list[Result]] = {}
-    for result in results:
-        by_check.setdefault(result.check_id, []).append(result)
+def _areas(current: RunResults, checks: CheckRegistry, budget: int) -> list[AreaSection]:
+    """One section per area. Each section reads at most ``budget`` failing and erroring
+    rows, most severe check first, the way its report lists them; the rest are counted."""
     sections = []
     for area in Area:
-        summaries = []
-        area_results: list[Result] = []
-        for check in checks:
-            if check.meta.area is not area:
-                continue
-            found = by_check.get(check.id, [])
-            area_results.extend(found)
-            status_counts = Counter(r.status for r in found)
-            summaries.append(
-                CheckSummary(
-                    meta=check.meta,
-                    severity=found[0].severity if found else check.meta.severity,
-                    counts={s: status_counts.get(s, 0) for s in Status},
-                    failures=sorted((r for r in found if r.status is Status.FAIL), key=_resource_order),
-                    errors=sorted((r for r in found if r.status is Status.ERROR), key=_resource_order),
-                )
+        in_area = [check for check in checks if check.meta.area is area]
+        if not in_area:
+            continue
+        left = budget
+        summaries: dict[str, CheckSummary] = {}
+        by_severity = sorted(
+            in_area, key=lambda c: (-(current.check_severity(c.id) or c.meta.severity).rank, c.id)
+        )
+        for check in by_severity:
+            statuses = current.check_statuses(check.id)
+            failures = _first(current, check.id, Status.FAIL, statuses, left)
+            left -= len(failures)
+            errors = _first(current, check.id, Status.ERROR, statuses, left)
+            left -= len(errors)
+            summaries[check.id] = CheckSummary(
+                meta=check.meta,
+                severity=current.check_severity(check.id) or check.meta.severity,
+                counts=statuses,
+                failures=failures,
+                errors=errors,
+                unit_totals=current.unit_totals(check.id),
             )
-        if summaries:
-            sections.append(AreaSection(area, score(area_results), summaries))
+        area_checks = frozenset(check.id for check in in_area)
+        area_score = current.score(lambda key, ids=area_checks: key[0] in ids)  # type: ignore[misc]
+        sections.append(AreaSection(area, area_score, [summaries[c.id] for c in in_area]))
     return sections
 
 
-def _resource_order(result: Result) -> tuple[str, str, str]:
-    return (result.resource.account, result.resource.region, result.resource.name)
+def _first(current: RunResults, check_id: str, status: Status, counts: dict[Status, int], limit: int) -> list[Result]:
+    """The first ``limit`` results of one check in one status, without querying when it has none."""
+    if not counts[status]:
+        return []
+    return current.rows(check_id=check_id, statuses=(status,), limit=limit)
 
 
 def _row(snapshot: Snapshot, summary: str, detail: Any = None) -> FeatureRow:

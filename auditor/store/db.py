@@ -199,6 +199,19 @@ def snapshot_from_row(row: SnapshotRow, body: str | None) -> Snapshot:
     return Snapshot(row.account, row.region, Kind(row.kind), row.name, SnapshotState(row.state), payload, error)
 
 
+def result_from_row(row: ResultRow, *, evidence: bool = True) -> Result:
+    """Rebuild a result from its row; without ``evidence`` its evidence is left empty."""
+    return Result(
+        check_id=row.check_id,
+        area=Area(row.area),
+        severity=Severity(row.severity),
+        resource=ResourceRef(row.account, row.region, ResourceType(row.resource_type), row.resource_name),
+        status=Status(row.status),
+        reason=row.reason,
+        evidence=json.loads(row.evidence) if evidence else {},
+    )
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -401,6 +414,13 @@ class Store:
             )
             _insert_in_batches(session, CallLogRow, ({"run_id": run_id, **call.__dict__} for call in calls))
 
+    def save_call_log(self, run_id: int, calls: Sequence[CallRecord]) -> None:
+        """Store a part of a run's call log; the counts are stored once, by save_calls."""
+        if not calls:
+            return
+        with self.session() as session:
+            _insert_in_batches(session, CallLogRow, ({"run_id": run_id, **call.__dict__} for call in calls))
+
     def save_results(self, run_id: int, results: Iterable[Result]) -> None:
         """Store results as they come, one transaction per batch.
 
@@ -546,16 +566,8 @@ class Store:
                 .order_by(ResultRow.id)
                 .execution_options(yield_per=_INSERT_BATCH)
             )
-            for r in rows:
-                yield Result(
-                    check_id=r.check_id,
-                    area=Area(r.area),
-                    severity=Severity(r.severity),
-                    resource=ResourceRef(r.account, r.region, ResourceType(r.resource_type), r.resource_name),
-                    status=Status(r.status),
-                    reason=r.reason,
-                    evidence=json.loads(r.evidence),
-                )
+            for row in rows:
+                yield result_from_row(row)
 
     def load_errors(self, run_id: int) -> list[CollectionError]:
         with self.session() as session:

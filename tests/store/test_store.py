@@ -126,3 +126,34 @@ def test_unreachable_postgres_is_store_error():
     with pytest.raises(StoreError) as caught:
         Store.open("postgresql+psycopg://postgres@127.0.0.1:1/none")
     assert "unreachable" in str(caught.value)
+
+
+def test_packed_snapshot_reads_as_collected():
+    from auditor.inventory import _PARSED, canonical_json
+
+    payload = {"repositoryName": "app", "imageDetails": [{"imageDigest": "sha256:" + "a" * 64, "imageTags": ["v1"]}]}
+    packed = Snapshot.packed(ACCOUNT, REGION, Kind.IMAGES, "app", canonical_json(payload))
+    plain = Snapshot(ACCOUNT, REGION, Kind.IMAGES, "app", SnapshotState.PRESENT, payload)
+    assert packed.payload == payload and packed.value() == payload
+    assert packed == plain
+    assert packed.body == plain.body == canonical_json(payload)
+    # Only the most recently read payloads stay parsed: reading many never holds them all.
+    many = [Snapshot.packed(ACCOUNT, REGION, Kind.IMAGES, f"r{i}", canonical_json({"n": i})) for i in range(2000)]
+    assert [s.payload["n"] for s in many] == list(range(2000))
+    assert len(_PARSED._entries) <= 512
+
+
+def test_packed_payloads_store_under_the_same_hash(database_url):
+    from auditor.inventory import canonical_json
+
+    store = Store.open(database_url)
+    payload = {"policyText": '{"Version":"2012-10-17"}'}
+    run_id = store.start_run(tool_version="t", config_sha256="0" * 64)
+    packed = Snapshot.packed(ACCOUNT, REGION, Kind.REGISTRY_POLICY, "registry", canonical_json(payload))
+    plain = Snapshot(ACCOUNT, "eu-west-1", Kind.REGISTRY_POLICY, "registry", SnapshotState.PRESENT, payload)
+    store.save_unit(run_id, ScopeEntry(ACCOUNT, REGION, ScopeStatus.AUDITED), [packed], [])
+    store.save_unit(run_id, ScopeEntry(ACCOUNT, "eu-west-1", ScopeStatus.AUDITED), [plain], [])
+    assert store.payload_stats()[0] == 1  # one body, stored once
+    loaded = store.load_inventory(run_id).registry(ACCOUNT, REGION)
+    assert loaded is not None and loaded.get(Kind.REGISTRY_POLICY).payload == payload
+    store.close()
