@@ -99,8 +99,8 @@ class Snapshot:
     """One resource as one run saw it.
 
     A collected payload is kept as compressed canonical JSON and parsed when read, so
-    a run of tens of thousands of repositories holds a fraction of what the parsed
-    payloads would take. The few most recently read payloads stay parsed (see
+    a run of tens of thousands of repositories keeps a fraction of the memory that
+    parsed payloads would take. The few most recently read payloads stay parsed (see
     :class:`_ParsedPayloads`), because checks read the same snapshot several times.
     """
 
@@ -127,7 +127,7 @@ class Snapshot:
 
     @classmethod
     def packed(cls, account: str, region: str, kind: Kind, name: str, body: str) -> Snapshot:
-        """A present snapshot from its payload's canonical JSON, kept compressed until read."""
+        """Create a present snapshot from its payload's canonical JSON, kept compressed until read."""
         snapshot = cls(account, region, kind, name, SnapshotState.PRESENT)
         snapshot._packed = zlib.compress(body.encode(), 1)
         return snapshot
@@ -217,7 +217,7 @@ class _ParsedPayloads:
         return parsed
 
 
-_PARSED = _ParsedPayloads(512)
+_PARSED = _ParsedPayloads(256)
 
 
 @dataclass(frozen=True)

@@ -108,13 +108,16 @@ class CallRecorder:
         service: str,
         account: str,
         region: str,
-        model: Any,
         context: dict[str, Any],
         exception: Exception,
+        event_name: str,
         **_: Any,
     ) -> None:
+        # botocore emits after-call-error.<service id>.<operation> with only the exception
+        # and the request context, so the operation comes from the event's name.
+        operation = event_name.rsplit(".", 1)[-1]
         self._record(
-            service, model.name, account, region, context, request_id="", http_status=None,
+            service, operation, account, region, context, request_id="", http_status=None,
             error_code=type(exception).__name__,
         )
 

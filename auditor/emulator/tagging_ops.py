@@ -3,8 +3,8 @@
 
 GetResources lists the resources of the caller's region that have tags. AWS may
 also list a resource whose tags were all removed, with an empty list; the
-emulator lists only repositories with tags, and the collector reads both answers
-the same way. The emulator reads the tags that moto's ECR
+emulator lists only repositories with tags, and the collector reads both
+responses the same way. The emulator reads the tags that moto's ECR
 backend keeps, so TagResource and UntagResource through the ECR API show here.
 Only the resource types ``ecr`` and ``ecr:repository`` are served; asking for any
 other type is a ValidationException, not an empty answer that would look like

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, update
 
 from auditor.errors import AuditorError
-from auditor.evidence.runfiles import collect_run_files, run_manifest, sha256_hex
+from auditor.evidence.runfiles import RunFiles, collect_run_files, run_manifest, sha256_hex
 from auditor.store.db import RunInfo, RunStatus, Store
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,17 @@ class SealedRun:
     run: RunInfo
     seal: Seal
     manifest: bytes
-    files: dict[str, bytes]
-    payloads: dict[str, bytes]
+    run_files: RunFiles
     previous_run_id: int | None
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The run's data files in full, read from the store when a package is written."""
+        return self.run_files.files
+
+    @property
+    def payloads(self) -> dict[str, bytes]:
+        return self.run_files.payloads
 
 
 def read_seal(store: Store, run_id: int) -> Seal | None:
@@ -83,7 +91,7 @@ def _build(store: Store, run: RunInfo, previous: Seal | None, previous_run_id: i
     previous_hash = previous.manifest_sha256 if previous else None
     manifest = run_manifest(files, previous_run_id, previous_hash)
     seal = Seal(run.id, sha256_hex(manifest), previous_hash, None)
-    return manifest, SealedRun(run, seal, manifest, files.files, files.payloads, previous_run_id)
+    return manifest, SealedRun(run, seal, manifest, files, previous_run_id)
 
 
 def _all_seals(store: Store) -> dict[int, Seal]:
@@ -177,4 +185,4 @@ def load_sealed(store: Store, run_id: int) -> SealedRun:
             f"(sealed {seal.manifest_sha256}, now {sha256_hex(manifest)})",
             hint="the run's rows in the database were changed after sealing",
         )
-    return SealedRun(run, seal, manifest, sealed.files, sealed.payloads, sealed.previous_run_id)
+    return SealedRun(run, seal, manifest, sealed.run_files, sealed.previous_run_id)

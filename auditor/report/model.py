@@ -221,7 +221,7 @@ class ReportModel:
         return self.store.load_results(self.run.id)
 
     def full_comparison(self) -> Comparison:
-        """The comparison with the previous run over every result, for exports."""
+        """Compare every result with the previous run's, for exports."""
         if self.store is None or self.previous is None:
             return self.comparison
         return compare(self.results, self.store.load_results(self.previous.id), self.previous)
@@ -271,8 +271,8 @@ def build_report_model(
     """Build what a report shows about one run.
 
     Scores and totals come from grouped counts; rows are read only up to the row
-    budget of each list. So memory and time follow what the report shows, not the
-    number of results, and a 10,000-repository run renders like a small one.
+    budget of each list. So memory and time follow what the report shows more than the
+    number of results.
     """
     checks = checks or default_registry()
     options = options or ReportOptions()

@@ -3,7 +3,7 @@
 A run of 10,000 repositories has about 170,000 results. A report needs their counts
 (scores, coverage, per-check and per-unit totals) and, for each list it shows, the
 first rows in the order it shows them. Reading only that keeps a report's memory
-and time bounded by what it shows, not by the size of the estate; the exports read
+and time bounded by what it shows, not by the size of the estate. The exports read
 every result separately.
 """
 
@@ -97,11 +97,11 @@ class RunResults:
         return found
 
     def check_severity(self, check_id: str) -> Severity | None:
-        """The severity the run gave the check (an override may change it), if it has results."""
+        """Return the severity the run gave the check (an override may change it), if it has results."""
         return next((key[4] for key in self.counts if key[0] == check_id), None)
 
     def unit_totals(self, check_id: str) -> dict[tuple[str, str], tuple[int, int]]:
-        """FAIL and ERROR results of one check per (account, region), where it has any."""
+        """Count the FAIL and ERROR results of one check per (account, region), where it has any."""
         found: dict[tuple[str, str], list[int]] = {}
         for (check, account, region, status, _), n in self.counts.items():
             if check != check_id or status not in (Status.FAIL, Status.ERROR):
@@ -146,18 +146,8 @@ class RunResults:
             rows: Iterable[ResultRow] = session.scalars(query)
             return [result_from_row(row, evidence=evidence) for row in rows]
 
-    def failing_ids(self) -> set[str]:
-        with self.store.session() as session:
-            return set(
-                session.scalars(
-                    select(ResultRow.result_id).where(
-                        ResultRow.run_id == self.run_id, ResultRow.status == Status.FAIL.value
-                    )
-                )
-            )
-
     def statuses_of(self, result_ids: Sequence[str]) -> dict[str, Status]:
-        """The status of each of these result ids in this run, where it has one."""
+        """Return the status of each of these result ids in this run, where it has one."""
         found: dict[str, Status] = {}
         with self.store.session() as session:
             for start in range(0, len(result_ids), 500):
@@ -171,8 +161,8 @@ class RunResults:
         return found
 
     def failures_not_failing_in(self, other_run_id: int, limit: int | None) -> tuple[list[Result], int]:
-        """FAIL results of this run whose id did not fail in ``other_run_id``, most severe
-        first (at most ``limit``), and how many there are in all."""
+        """Return the FAIL results of this run whose id did not fail in ``other_run_id``,
+        most severe first (at most ``limit``), and how many there are in all."""
         failed_there = select(ResultRow.result_id).where(
             ResultRow.run_id == other_run_id, ResultRow.status == Status.FAIL.value
         )

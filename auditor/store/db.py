@@ -346,12 +346,14 @@ class Store:
                     reason=scope.reason,
                 )
             )
-            hashes = self._store_payloads(session, snapshots)
-            _insert_in_batches(
-                session,
-                SnapshotRow,
-                (self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)),
-            )
+            # A chunk at a time, so that a unit of thousands of repositories never has
+            # every payload body decompressed at once.
+            for start in range(0, len(snapshots), _INSERT_BATCH):
+                chunk = snapshots[start : start + _INSERT_BATCH]
+                hashes = self._store_payloads(session, chunk)
+                session.bulk_insert_mappings(
+                    SnapshotRow, [self._snapshot_mapping(run_id, s, h) for s, h in zip(chunk, hashes, strict=True)]
+                )
             session.bulk_insert_mappings(CollectionErrorRow, _error_rows(run_id, errors))
 
     def save_errors(self, run_id: int, errors: Sequence[CollectionError]) -> None:
