@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from auditor.collect.base import CollectOptions
 from auditor.collect.estate import UnitResult, collect_estate
 from auditor.config import LoadedConfig
 from auditor.errors import AuditorError
-from auditor.inventory import Inventory, Kind, ScopeEntry, ScopeStatus, Snapshot
+from auditor.inventory import REPOSITORY_DETAIL_KINDS, Inventory, Kind, Registry, ScopeEntry, ScopeStatus, Snapshot
 from auditor.store.db import FindingRecord, Store
 from auditor.store.lock import RunLock
 from auditor.vulnerabilities import findings_from_inspector, findings_from_scan, merge
@@ -148,6 +149,19 @@ def _collect_and_evaluate(
         scope.append(entry)
     if plan.warnings:
         store.save_errors(run_id, plan.warnings)
+
+    # Repository details leave the collecting threads through this queue and are stored
+    # by this thread, the only one that writes: so no unit holds its thousands of
+    # details until it ends, and each registry's are read back when it is evaluated.
+    details: queue.SimpleQueue[list[Snapshot]] = queue.SimpleQueue()
+
+    def store_details() -> None:
+        while True:
+            try:
+                batch = details.get_nowait()
+            except queue.Empty:
+                return
+            store.save_snapshots(run_id, batch)
     for unit in collect_estate(
         factory,
         plan.targets,
@@ -157,6 +171,8 @@ def _collect_and_evaluate(
             validate_pull_through_cache=settings.checks.validate_pull_through_cache,
         ),
         on_unit=on_unit,
+        sink=details.put,
+        drain=store_details,
     ):
         store.save_unit(run_id, unit.scope, unit.snapshots, unit.errors)
         # The call log goes to the store unit by unit, so a large run does not hold it.
@@ -172,10 +188,22 @@ def _collect_and_evaluate(
     engine = Engine(default_registry(), settings.checks, dict(settings.checks.severity))
     waivers = WaiverApplier(settings.waivers, settings.waiver_policy)
     tally = Tally()
-    # Results go to the store as the engine yields them: a large run never holds them all.
-    store.save_results(run_id, (tally.add(waivers.apply(r)) for r in engine.results(inventory)))
+    findings: list[FindingRecord] = []
+
+    def evaluate() -> Iterator[Result]:
+        context = engine.context(inventory)
+        for registry in inventory.audited():
+            registry.add_all(store.load_snapshots(run_id, registry.account, registry.region, REPOSITORY_DETAIL_KINDS))
+            yield from engine.registry_results(registry, context)
+            findings.extend(finding_records(registry))
+            registry.drop(REPOSITORY_DETAIL_KINDS)
+        yield from engine.inventory_results(context)
+
+    # Results go to the store as the engine yields them, and each registry's repository
+    # details are in memory only while it is evaluated: a large run never holds them all.
+    store.save_results(run_id, (tally.add(waivers.apply(r)) for r in evaluate()))
     store.save_waiver_reviews(run_id, waivers.reviews())
-    store.save_findings(run_id, finding_records(inventory), started_at)
+    store.save_findings(run_id, findings, started_at)
 
     total = tally.score()
     reasons = incompleteness(inventory, tally.count(Status.ERROR))
@@ -192,35 +220,34 @@ def _collect_and_evaluate(
     return RunOutcome(run_id, code, total.score, total.coverage, total.total, None, reasons, store)
 
 
-def finding_records(inventory: Inventory) -> list[FindingRecord]:
-    """Flatten every image's findings (scan and Inspector, merged) into per-run records."""
+def finding_records(registry: Registry) -> list[FindingRecord]:
+    """Flatten the findings of every image of one registry (scan and Inspector, merged) into per-run records."""
     records: list[FindingRecord] = []
-    for registry in inventory.audited():
-        for scan in registry.items(Kind.IMAGE_SCAN_FINDINGS):
-            if not scan.present:
-                continue
-            repository, _, digest = scan.name.rpartition("@")
-            inspector = registry.get(Kind.INSPECTOR_FINDINGS, scan.name)
-            from_inspector = findings_from_inspector(inspector.payload.get("findings", [])) if inspector.present else []
-            for finding in merge(findings_from_scan(scan.payload), from_inspector):
-                records.append(
-                    FindingRecord(
-                        account=registry.account,
-                        region=registry.region,
-                        repository=repository,
-                        image_digest=digest,
-                        finding_id=finding.finding_id,
-                        severity=finding.severity,
-                        status=finding.status,
-                        package_name=finding.package_name,
-                        package_version=finding.package_version,
-                        fixed_in=finding.fixed_in,
-                        fix_available=finding.fix_available,
-                        exploit_available=finding.exploit_available,
-                        first_observed_at=finding.first_observed_at,
-                        source=finding.source,
-                    )
+    for scan in registry.items(Kind.IMAGE_SCAN_FINDINGS):
+        if not scan.present:
+            continue
+        repository, _, digest = scan.name.rpartition("@")
+        inspector = registry.get(Kind.INSPECTOR_FINDINGS, scan.name)
+        from_inspector = findings_from_inspector(inspector.payload.get("findings", [])) if inspector.present else []
+        for finding in merge(findings_from_scan(scan.payload), from_inspector):
+            records.append(
+                FindingRecord(
+                    account=registry.account,
+                    region=registry.region,
+                    repository=repository,
+                    image_digest=digest,
+                    finding_id=finding.finding_id,
+                    severity=finding.severity,
+                    status=finding.status,
+                    package_name=finding.package_name,
+                    package_version=finding.package_version,
+                    fixed_in=finding.fixed_in,
+                    fix_available=finding.fix_available,
+                    exploit_available=finding.exploit_available,
+                    first_observed_at=finding.first_observed_at,
+                    source=finding.source,
                 )
+            )
     return records
 
 

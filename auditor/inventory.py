@@ -50,6 +50,22 @@ class Kind(StrEnum):
     INSPECTOR_FINDINGS = "inspector_findings"
 
 
+# Kinds that belong to one repository or image and that only checks judging one
+# registry at a time read. A run keeps them in the store from collection until
+# their registry is evaluated, instead of in memory.
+REPOSITORY_DETAIL_KINDS = frozenset(
+    {
+        Kind.IMAGES,
+        Kind.IMAGE_SCAN_FINDINGS,
+        Kind.INSPECTOR_FINDINGS,
+        Kind.IMAGE_SIGNING_STATUS,
+        Kind.LIFECYCLE_POLICY,
+        Kind.REPOSITORY_TAGS,
+        Kind.REPOSITORY_SCANNING,
+    }
+)
+
+
 class SnapshotState(StrEnum):
     PRESENT = "present"
     ABSENT = "absent"
@@ -217,7 +233,7 @@ class _ParsedPayloads:
         return parsed
 
 
-_PARSED = _ParsedPayloads(256)
+_PARSED = _ParsedPayloads(64)
 
 
 @dataclass(frozen=True)
@@ -334,6 +350,15 @@ class Registry:
 
     def add(self, snapshot: Snapshot) -> None:
         self._by_kind[snapshot.kind][snapshot.name] = snapshot
+
+    def add_all(self, snapshots: Iterable[Snapshot]) -> None:
+        for snapshot in snapshots:
+            self.add(snapshot)
+
+    def drop(self, kinds: Iterable[Kind]) -> None:
+        """Forget every snapshot of these kinds, for example once the registry is evaluated."""
+        for kind in kinds:
+            self._by_kind.pop(kind, None)
 
     def get(self, kind: Kind, name: str = REGISTRY) -> Snapshot:
         """Return the snapshot, or an ERROR snapshot when nothing was collected for it.

@@ -177,32 +177,49 @@ class Engine:
     def evaluate(self, inventory: Inventory) -> list[Result]:
         return list(self.results(inventory))
 
-    def results(self, inventory: Inventory) -> Iterator[Result]:
-        """Yield each check's results in turn, so a large run need not hold them all."""
-        context = Context(inventory, self._settings)
-        for check in self._checks:
-            severity = self._overrides.get(check.id, check.meta.severity)
-            for resource, verdict in self._run(check, context):
-                yield Result(
-                    check_id=check.id,
-                    area=check.meta.area,
-                    severity=severity,
-                    resource=resource,
-                    status=verdict.status,
-                    reason=verdict.reason,
-                    evidence=dict(verdict.evidence),
-                )
+    def context(self, inventory: Inventory) -> Context:
+        return Context(inventory, self._settings)
 
-    def _run(self, check: Check, context: Context) -> Iterator[tuple[ResourceRef, Verdict]]:
-        if check.scope is Scope.INVENTORY:
-            yield from check.function(context)
-            return
-        for registry in context.inventory.audited():
+    def results(self, inventory: Inventory) -> Iterator[Result]:
+        """Yield every result: registry by registry, then the checks that need the whole run."""
+        context = self.context(inventory)
+        for registry in inventory.audited():
+            yield from self.registry_results(registry, context)
+        yield from self.inventory_results(context)
+
+    def registry_results(self, registry: Registry, context: Context) -> Iterator[Result]:
+        """Yield the results of every check that judges one registry at a time.
+
+        A caller may load a registry's repository snapshots just before this and drop
+        them after, because no later result reads them.
+        """
+        for check in self._checks:
+            if check.scope is Scope.INVENTORY:
+                continue
             if registry.unit_error is not None:
                 reason = f"registry could not be read: {registry.unit_error}"
-                yield registry_ref(registry), Verdict(Status.ERROR, reason)
+                yield self._result(check, registry_ref(registry), Verdict(Status.ERROR, reason))
                 continue
-            yield from self._run_in_registry(check, registry, context)
+            for resource, verdict in self._run_in_registry(check, registry, context):
+                yield self._result(check, resource, verdict)
+
+    def inventory_results(self, context: Context) -> Iterator[Result]:
+        """Yield the results of the checks that read several registries at once."""
+        for check in self._checks:
+            if check.scope is Scope.INVENTORY:
+                for resource, verdict in check.function(context):
+                    yield self._result(check, resource, verdict)
+
+    def _result(self, check: Check, resource: ResourceRef, verdict: Verdict) -> Result:
+        return Result(
+            check_id=check.id,
+            area=check.meta.area,
+            severity=self._overrides.get(check.id, check.meta.severity),
+            resource=resource,
+            status=verdict.status,
+            reason=verdict.reason,
+            evidence=dict(verdict.evidence),
+        )
 
     def _run_in_registry(
         self, check: Check, registry: Registry, context: Context

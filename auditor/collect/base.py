@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from auditor.aws.session import error_code, error_message
 from auditor.inventory import (
     LISTING,
+    REPOSITORY_DETAIL_KINDS,
     CollectionError,
     Kind,
     Snapshot,
@@ -40,6 +41,10 @@ def normalise(payload: Mapping[str, Any]) -> Any:
     the store."""
     trimmed = {k: v for k, v in payload.items() if k not in _VOLATILE_KEYS}
     return json.loads(canonical_json(trimmed))
+
+
+# Repository details handed to a unit's sink at a time.
+SINK_BATCH = 500
 
 
 @dataclass
@@ -74,6 +79,10 @@ class UnitCollector:
     options: CollectOptions = field(default_factory=CollectOptions)
     snapshots: list[Snapshot] = field(default_factory=list)
     errors: list[CollectionError] = field(default_factory=list)
+    # Receives repository details in batches as they are collected, in place of
+    # ``snapshots``; None keeps every snapshot in ``snapshots``.
+    sink: Callable[[list[Snapshot]], None] | None = None
+    _pending: list[Snapshot] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def find(self, kind: Kind, name: str) -> Snapshot | None:
@@ -90,9 +99,24 @@ class UnitCollector:
             return [s for s in self.snapshots if s.kind is kind]
 
     def add(self, snapshot: Snapshot) -> Snapshot:
+        batch: list[Snapshot] = []
         with self._lock:
-            self.snapshots.append(snapshot)
+            if self.sink is None or snapshot.kind not in REPOSITORY_DETAIL_KINDS:
+                self.snapshots.append(snapshot)
+            else:
+                self._pending.append(snapshot)
+                if len(self._pending) >= SINK_BATCH:
+                    batch, self._pending = self._pending, []
+        if batch and self.sink is not None:
+            self.sink(batch)
         return snapshot
+
+    def flush(self) -> None:
+        """Send the repository details not sent yet to the sink."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch and self.sink is not None:
+            self.sink(batch)
 
     def present(self, kind: Kind, name: str, payload: Any) -> Snapshot:
         return self.add(Snapshot.packed(self.account, self.region, kind, name, canonical_json(payload)))

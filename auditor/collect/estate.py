@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +21,10 @@ from auditor.inventory import CollectionError, ScopeEntry, ScopeStatus, Snapshot
 
 logger = logging.getLogger(__name__)
 
+# Receives batches of repository details from the threads that collect units.
+Sink = Callable[[list[Snapshot]], None]
+_DRAIN_SECONDS = 0.5
+
 
 @dataclass(frozen=True)
 class UnitResult:
@@ -30,7 +34,12 @@ class UnitResult:
     seconds: float
 
 
-def collect_unit(factory: SessionFactory, target: Target, options: CollectOptions) -> UnitResult:
+def collect_unit(
+    factory: SessionFactory, target: Target, options: CollectOptions, sink: Sink | None = None
+) -> UnitResult:
+    """Collect one (account, region). With a ``sink``, repository details go there in
+    batches as they are collected, and the result keeps the registry's own settings
+    and listings."""
     started = time.monotonic()
     account, region = target.account, target.region
     try:
@@ -48,10 +57,11 @@ def collect_unit(factory: SessionFactory, target: Target, options: CollectOption
         scope = ScopeEntry(account, region, ScopeStatus.UNREADABLE, f"AssumeRole failed with {code}: {message}")
         return UnitResult(scope, [], [error], time.monotonic() - started)
 
-    unit = UnitCollector(account, region, clients, options)
+    unit = UnitCollector(account, region, clients, options, sink=sink)
     collect_registry(unit)
     images = collect_repositories(unit)
     collect_inspector(unit, images)
+    unit.flush()
     seconds = time.monotonic() - started
     logger.info(
         "account=%s region=%s snapshots=%d errors=%d seconds=%.2f",
@@ -71,14 +81,26 @@ def collect_estate(
     max_workers: int,
     options: CollectOptions,
     on_unit: Callable[[UnitResult], None] | None = None,
+    sink: Sink | None = None,
+    drain: Callable[[], None] | None = None,
 ) -> Iterator[UnitResult]:
-    """Collect every target and yield each unit's result as it completes."""
+    """Collect every target and yield each unit's result as it completes.
+
+    ``sink`` receives repository details from the collecting threads. ``drain``, when
+    given, runs on the calling thread at least every half second while units are
+    collected, and before each unit is yielded, for example to store what the sink
+    queued.
+    """
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="unit") as pool:
-        futures: dict[Future[UnitResult], Target] = {
-            pool.submit(collect_unit, factory, target, options): target for target in targets
+        waiting: set[Future[UnitResult]] = {
+            pool.submit(collect_unit, factory, target, options, sink) for target in targets
         }
-        for future in as_completed(futures):
-            result = future.result()
-            if on_unit is not None:
-                on_unit(result)
-            yield result
+        while waiting:
+            done, waiting = wait(waiting, timeout=_DRAIN_SECONDS, return_when=FIRST_COMPLETED)
+            if drain is not None:
+                drain()
+            for future in done:
+                result = future.result()
+                if on_unit is not None:
+                    on_unit(result)
+                yield result

@@ -32,9 +32,16 @@ def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
     except (ClientError, BotoCoreError) as exc:
         unit.listing_failed(Kind.REPOSITORY, "DescribeRepositories", exc)
         return []
-    repositories = [normalise(r) for r in answer["repositories"]]
-    for repository in repositories:
-        unit.present(Kind.REPOSITORY, repository["repositoryName"], repository)
+    # Only the names, ARNs and KMS keys are kept: the listing itself is in the snapshots,
+    # and a registry's whole listing would otherwise stay in memory while it is collected.
+    repositories: list[Mapping[str, Any]] = []
+    keys: set[str | None] = set()
+    for raw in answer.pop("repositories"):
+        repository = normalise(raw)
+        name, arn = repository["repositoryName"], repository["repositoryArn"]
+        unit.present(Kind.REPOSITORY, name, repository)
+        repositories.append({"repositoryName": name, "repositoryArn": arn})
+        keys.add(kms_key_of(repository.get("encryptionConfiguration")))
     names = [r["repositoryName"] for r in repositories]
     tags = region_tags(unit) if repositories else None
     signing = unit.find(Kind.SIGNING_CONFIGURATION, REGISTRY)
@@ -46,7 +53,7 @@ def collect_repositories(unit: UnitCollector) -> list[tuple[str, str]]:
         # list() re-raises anything unexpected from a worker instead of dropping it.
         scanned = list(pool.map(lambda r: _collect_one(unit, r, signing_configuration, tags), repositories))
         list(batches)
-    collect_kms_keys(unit, repositories)
+    collect_kms_keys(unit, keys)
     return [image for images in scanned for image in images]
 
 
@@ -258,9 +265,10 @@ def kms_key_of(encryption: Mapping[str, Any] | None) -> str | None:
     return str(key) if key else None
 
 
-def collect_kms_keys(unit: UnitCollector, repositories: list[Mapping[str, Any]]) -> None:
-    """Describe each distinct KMS key once, to tell customer-managed keys from AWS-managed."""
-    keys = {kms_key_of(r.get("encryptionConfiguration")) for r in repositories}
+def collect_kms_keys(unit: UnitCollector, repository_keys: set[str | None]) -> None:
+    """Describe each distinct KMS key of the repositories and templates once, to tell
+    customer-managed keys from AWS-managed."""
+    keys = set(repository_keys)
     templates = [s.payload for s in unit.snapshots if s.kind is Kind.CREATION_TEMPLATE and s.present]
     keys.update(kms_key_of(t.get("encryptionConfiguration")) for t in templates)
     kms = unit.clients.kms

@@ -25,7 +25,7 @@ from auditor.inventory import (
     Snapshot,
 )
 from auditor.report.charts import trend_svg
-from auditor.report.drift import DriftReport, detect_drift, load_settings
+from auditor.report.drift import DriftReport, drift_between_runs
 from auditor.report.frameworks import FrameworkMatrix, framework_matrices_from
 from auditor.report.history import Comparison, TrendPoint, compare, trend
 from auditor.report.results import RunResults
@@ -37,6 +37,17 @@ LIMITATION = (
     "service control policies, resource control policies and identity policies are not seen."
 )
 
+
+# The settings the report's inventory section shows, all of them registry-wide.
+REGISTRY_KINDS = (
+    Kind.REGISTRY_POLICY,
+    Kind.ACCOUNT_SETTING,
+    Kind.REPLICATION_CONFIGURATION,
+    Kind.REGISTRY_SCANNING_CONFIGURATION,
+    Kind.SIGNING_CONFIGURATION,
+    Kind.PULL_THROUGH_CACHE_RULE,
+    Kind.CREATION_TEMPLATE,
+)
 
 # How many accounts and regions the executive summary names as the worst.
 WORST_UNITS = 5
@@ -278,7 +289,10 @@ def build_report_model(
     options = options or ReportOptions()
     run = store.run(run_id)
     current = RunResults(store, run_id)
-    inventory = load_settings(store, run_id)
+    # Registry-wide settings only: repositories are counted, and drift reads both runs'
+    # settings one registry at a time.
+    inventory = store.load_inventory(run_id, REGISTRY_KINDS, listings=(Kind.REPOSITORY,))
+    repositories = store.count_items(run_id, Kind.REPOSITORY)
     scope = store.load_scope(run_id)
     counts = store.load_call_counts(run_id)
 
@@ -295,7 +309,9 @@ def build_report_model(
         areas=areas,
         by_unit=current.score_by(lambda key: (key[1], key[2])),
         failed_by_severity=current.failed_by_severity(),
-        registries=[_registry_inventory(r) for r in inventory.registries],
+        registries=[
+            _registry_inventory(r, repositories.get((r.account, r.region), 0)) for r in inventory.registries
+        ],
         skipped=[s for s in scope if s.status is ScopeStatus.SKIPPED],
         unreadable=[s for s in scope if s.status is ScopeStatus.UNREADABLE],
         errors=store.load_errors(run_id),
@@ -303,13 +319,13 @@ def build_report_model(
         listed_results=current.rows(limit=options.html_max_rows, most_severe_first=True),
         result_count=current.total,
         waived_results=current.rows(statuses=(Status.WAIVED,), limit=budget, evidence=True),
-        estate=_estate(inventory),
+        estate=_estate(inventory, repositories),
         options=options,
         previous=previous,
         previous_total=before.score() if before else None,
         previous_failed_by_severity=before.failed_by_severity() if before else None,
         comparison=_comparison(current, before, previous, budget),
-        drift=_drift(store, previous, inventory),
+        drift=_drift(store, previous, run_id),
         trend=points,
         trend_chart=trend_svg(points, [s.area for s in areas]),
         frameworks=framework_matrices_from(current.tallies_by_check(), checks),
@@ -345,10 +361,10 @@ def _trend_runs(store: Store, run: RunInfo, count: int) -> list[RunInfo]:
     return [r for r in store.runs(include_incomplete=False) if r.id <= run.id][-count:]
 
 
-def _drift(store: Store, previous: RunInfo | None, inventory: Inventory) -> DriftReport | None:
+def _drift(store: Store, previous: RunInfo | None, run_id: int) -> DriftReport | None:
     if previous is None:
         return None
-    return detect_drift(load_settings(store, previous.id), inventory, previous.id)
+    return drift_between_runs(store, previous.id, run_id)
 
 
 def _worst(scores: dict[str, Score]) -> list[tuple[str, Score]]:
@@ -358,7 +374,7 @@ def _worst(scores: dict[str, Score]) -> list[tuple[str, Score]]:
     return scored[:WORST_UNITS]
 
 
-def _estate(inventory: Inventory) -> Estate:
+def _estate(inventory: Inventory, repositories: dict[tuple[str, str], int]) -> Estate:
     statuses = Counter(r.scope.status for r in inventory.registries)
     return Estate(
         accounts=sorted({r.account for r in inventory.registries}),
@@ -366,7 +382,7 @@ def _estate(inventory: Inventory) -> Estate:
         audited=statuses.get(ScopeStatus.AUDITED, 0),
         skipped=statuses.get(ScopeStatus.SKIPPED, 0),
         unreadable=statuses.get(ScopeStatus.UNREADABLE, 0),
-        repositories=sum(len(r.items(Kind.REPOSITORY)) for r in inventory.registries),
+        repositories=sum(repositories.values()),
     )
 
 
@@ -427,7 +443,7 @@ def _pretty_policy(text: str) -> str:
         return text
 
 
-def _registry_inventory(registry: Registry) -> RegistryInventory:
+def _registry_inventory(registry: Registry, repositories: int) -> RegistryInventory:
     features: dict[str, FeatureRow] = {}
     policy = registry.get(Kind.REGISTRY_POLICY)
     features["Registry policy"] = _row(
@@ -445,7 +461,7 @@ def _registry_inventory(registry: Registry) -> RegistryInventory:
     features["Signing"] = _row(signing, f"{len(signing_rules)} rule(s)", signing.payload)
     features["Pull through cache"] = _listing_row(registry, Kind.PULL_THROUGH_CACHE_RULE, "rule(s)")
     features["Creation templates"] = _listing_row(registry, Kind.CREATION_TEMPLATE, "template(s)")
-    features["Repositories"] = _listing_row(registry, Kind.REPOSITORY, "repositories")
+    features["Repositories"] = _listing_row(registry, Kind.REPOSITORY, "repositories", repositories)
     settings: dict[str, str] = {}
     for snapshot in registry.items(Kind.ACCOUNT_SETTING):
         if snapshot.present:
@@ -457,7 +473,7 @@ def _registry_inventory(registry: Registry) -> RegistryInventory:
         region=registry.region,
         status=registry.scope.status,
         reason=registry.scope.reason,
-        repositories=len(registry.items(Kind.REPOSITORY)),
+        repositories=repositories,
         features=features,
         pull_through_cache_rules=[s.payload for s in registry.items(Kind.PULL_THROUGH_CACHE_RULE) if s.present],
         creation_templates=[s.payload for s in registry.items(Kind.CREATION_TEMPLATE) if s.present],
@@ -467,10 +483,11 @@ def _registry_inventory(registry: Registry) -> RegistryInventory:
     )
 
 
-def _listing_row(registry: Registry, kind: Kind, noun: str) -> FeatureRow:
+def _listing_row(registry: Registry, kind: Kind, noun: str, count: int | None = None) -> FeatureRow:
+    """Summarise a listed kind: its number of items (``count`` when they were not loaded), or why it is unknown."""
     failure = registry.listing_error(kind)
     if failure is not None:
         return FeatureRow("error", failure.describe())
     if registry.scope.status is not ScopeStatus.AUDITED:
         return FeatureRow("error", registry.scope.reason or registry.scope.status.value)
-    return FeatureRow("present", f"{len(registry.items(kind))} {noun}")
+    return FeatureRow("present", f"{len(registry.items(kind)) if count is None else count} {noun}")

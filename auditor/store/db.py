@@ -30,6 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +39,7 @@ from auditor.checks.model import Area, ResourceRef, ResourceType, Result, Severi
 from auditor.checks.waivers import WaiverReview, WaiverState
 from auditor.errors import ConfigError, RunNotFoundError, StoreError
 from auditor.inventory import (
+    LISTING,
     CallRecord,
     CollectionError,
     FindingKey,
@@ -230,7 +233,8 @@ def payload_hash(body: str) -> str:
 
 def _make_engine(url: str) -> Engine:
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        # Parameters stay out of error messages: they hold whole payloads and would bury the error.
+        engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigError(
             f"invalid database URL {url!r}: {exc}",
@@ -356,6 +360,14 @@ class Store:
                 )
             session.bulk_insert_mappings(CollectionErrorRow, _error_rows(run_id, errors))
 
+    def save_snapshots(self, run_id: int, snapshots: Sequence[Snapshot]) -> None:
+        """Store a batch of a unit's snapshots while the unit is still being collected."""
+        with self.session() as session:
+            hashes = self._store_payloads(session, snapshots)
+            session.bulk_insert_mappings(
+                SnapshotRow, [self._snapshot_mapping(run_id, s, h) for s, h in zip(snapshots, hashes, strict=True)]
+            )
+
     def save_errors(self, run_id: int, errors: Sequence[CollectionError]) -> None:
         """Store collection errors that belong to no unit's snapshots, such as a failed ListRegions."""
         with self.session() as session:
@@ -396,11 +408,12 @@ class Store:
             chunk = keys[start : start + _CHUNK]
             found = session.scalars(select(PayloadRow.sha256).where(PayloadRow.sha256.in_(chunk)))
             missing.difference_update(found)
-        _insert_in_batches(
-            session,
-            PayloadRow,
-            ({"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)),
-        )
+        rows = [{"sha256": sha, "body": bodies[sha], "size": len(bodies[sha])} for sha in sorted(missing)]
+        if rows:
+            # Should another writer store the same body after the query above, the insert
+            # keeps the stored one: equal hashes are equal bodies.
+            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+            session.execute(insert(PayloadRow).on_conflict_do_nothing(index_elements=["sha256"]), rows)
         return hashes
 
     def save_calls(
@@ -531,11 +544,53 @@ class Store:
             error=row.error,
         )
 
-    def load_inventory(self, run_id: int, kinds: Iterable[Kind] | None = None) -> Inventory:
-        """Load a run's snapshots, or only those of the given kinds, into an inventory."""
+    def count_items(self, run_id: int, kind: Kind) -> dict[tuple[str, str], int]:
+        """Count the present snapshots of one listed kind per (account, region)."""
+        with self.session() as session:
+            rows = session.execute(
+                select(SnapshotRow.account, SnapshotRow.region, func.count())
+                .where(
+                    SnapshotRow.run_id == run_id,
+                    SnapshotRow.kind == kind.value,
+                    SnapshotRow.name != LISTING,
+                    SnapshotRow.state == SnapshotState.PRESENT.value,
+                )
+                .group_by(SnapshotRow.account, SnapshotRow.region)
+            )
+            return {(account, region): int(n) for account, region, n in rows}
+
+    def load_snapshots(self, run_id: int, account: str, region: str, kinds: Iterable[Kind]) -> list[Snapshot]:
+        """Load the snapshots of one registry of a run, of the given kinds."""
+        with self.session() as session:
+            rows = session.execute(
+                select(SnapshotRow, PayloadRow.body)
+                .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
+                .where(
+                    SnapshotRow.run_id == run_id,
+                    SnapshotRow.account == account,
+                    SnapshotRow.region == region,
+                    SnapshotRow.kind.in_([k.value for k in kinds]),
+                )
+                .order_by(SnapshotRow.id)
+                .execution_options(yield_per=_INSERT_BATCH)
+            )
+            return [snapshot_from_row(row, body) for row, body in rows]
+
+    def load_inventory(
+        self, run_id: int, kinds: Iterable[Kind] | None = None, *, listings: Iterable[Kind] = ()
+    ) -> Inventory:
+        """Load a run's snapshots, or only those of the given kinds, into an inventory.
+
+        For the kinds in ``listings`` only the record of a failed listing is loaded, so
+        that the inventory can tell an unknown listing from an empty one.
+        """
         wanted = SnapshotRow.run_id == run_id
         if kinds is not None:
-            wanted = wanted & SnapshotRow.kind.in_([k.value for k in kinds])
+            listed = [k.value for k in listings]
+            wanted = wanted & (
+                SnapshotRow.kind.in_([k.value for k in kinds])
+                | (SnapshotRow.kind.in_(listed) & (SnapshotRow.name == LISTING))
+            )
         with self.session() as session:
             scope = [
                 ScopeEntry(r.account, r.region, ScopeStatus(r.status), r.reason)

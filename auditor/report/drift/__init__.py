@@ -6,6 +6,8 @@ judge the settings as they are now.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auditor.inventory import Inventory, Kind, Registry, ScopeStatus
 from auditor.report.drift.model import ChangeKind, DriftChange, DriftReport, Feature, NotCompared
 from auditor.report.drift.settings import RegistryDiff
@@ -18,6 +20,7 @@ __all__ = [
     "Feature",
     "NotCompared",
     "detect_drift",
+    "drift_between_runs",
     "load_settings",
 ]
 
@@ -37,18 +40,33 @@ SETTING_KINDS = (
 )
 
 
-def detect_drift(before: Inventory, after: Inventory, previous_run_id: int | None) -> DriftReport:
-    """List every setting that differs between two runs' inventories, registry by registry."""
+def detect_drift(
+    before: Inventory,
+    after: Inventory,
+    previous_run_id: int | None,
+    *,
+    load: Callable[[Registry, Registry], None] | None = None,
+) -> DriftReport:
+    """List every setting that differs between two runs' inventories, registry by registry.
+
+    With ``load``, the inventories start without snapshots: ``load`` fills both sides of
+    each pair of registries just before they are compared, and they are emptied after.
+    """
     report = DriftReport(previous_run_id)
     old = {(r.account, r.region): r for r in before.registries}
     new = {(r.account, r.region): r for r in after.registries}
     for key in sorted(new.keys() | old.keys()):
         was, now = old.get(key), new.get(key)
         if was is not None and now is not None and _audited(was) and _audited(now):
+            if load is not None:
+                load(was, now)
             diff = RegistryDiff(was, now)
             diff.run()
             report.changes.extend(diff.changes)
             report.not_compared.extend(diff.not_compared)
+            if load is not None:
+                was.drop(SETTING_KINDS)
+                now.drop(SETTING_KINDS)
             continue
         was_state = was.scope.status.value if was else "not in scope"
         now_state = now.scope.status.value if now else "not in scope"
@@ -68,3 +86,15 @@ def _audited(registry: Registry) -> bool:
 def load_settings(store: Store, run_id: int) -> Inventory:
     """Load only the setting snapshots of a run: far less than its whole inventory."""
     return store.load_inventory(run_id, SETTING_KINDS)
+
+
+def drift_between_runs(store: Store, previous_run_id: int, run_id: int) -> DriftReport:
+    """Compare two stored runs' settings with one registry's settings in memory at a time."""
+    before = Inventory.build(store.load_scope(previous_run_id), [])
+    after = Inventory.build(store.load_scope(run_id), [])
+
+    def load(was: Registry, now: Registry) -> None:
+        was.add_all(store.load_snapshots(previous_run_id, was.account, was.region, SETTING_KINDS))
+        now.add_all(store.load_snapshots(run_id, now.account, now.region, SETTING_KINDS))
+
+    return detect_drift(before, after, previous_run_id, load=load)
