@@ -24,7 +24,16 @@ from auditor.collect.base import CollectOptions
 from auditor.collect.estate import UnitResult, collect_estate
 from auditor.config import LoadedConfig
 from auditor.errors import AuditorError
-from auditor.inventory import REPOSITORY_DETAIL_KINDS, Inventory, Kind, Registry, ScopeEntry, ScopeStatus, Snapshot
+from auditor.inventory import (
+    LISTING,
+    REPOSITORY_DETAIL_KINDS,
+    Inventory,
+    Kind,
+    Registry,
+    ScopeEntry,
+    ScopeStatus,
+    Snapshot,
+)
 from auditor.store.db import FindingRecord, Store
 from auditor.store.lock import RunLock
 from auditor.vulnerabilities import findings_from_inspector, findings_from_scan, merge
@@ -193,8 +202,14 @@ def _collect_and_evaluate(
     def evaluate() -> Iterator[Result]:
         context = engine.context(inventory)
         for registry in inventory.audited():
-            registry.add_all(store.load_snapshots(run_id, registry.account, registry.region, REPOSITORY_DETAIL_KINDS))
-            yield from engine.registry_results(registry, context)
+
+            def load(names: list[str], registry: Registry = registry) -> None:
+                # Keep the findings of the chunk before, then hold only this chunk's details.
+                findings.extend(finding_records(registry))
+                registry.drop(REPOSITORY_DETAIL_KINDS)
+                registry.add_all(load_details(store, run_id, registry, names))
+
+            yield from engine.registry_results(registry, context, load=load)
             findings.extend(finding_records(registry))
             registry.drop(REPOSITORY_DETAIL_KINDS)
         yield from engine.inventory_results(context)
@@ -218,6 +233,23 @@ def _collect_and_evaluate(
         time.monotonic() - started,
     )
     return RunOutcome(run_id, code, total.score, total.coverage, total.total, None, reasons, store)
+
+
+def load_details(store: Store, run_id: int, registry: Registry, names: list[str]) -> list[Snapshot]:
+    """Load the repository details of these repositories, whose names are consecutive in sorted order.
+
+    Details are named after their repository, or "repository@digest" for images, so one
+    range of names holds them all. It ends at the largest "name@~" of the chunk, because
+    "~" sorts after every character of a digest, and "app@..." can sort after "app-2"
+    when both are in the chunk. Names in the range of other repositories are dropped.
+    """
+    wanted = set(names)
+    account, region = registry.account, registry.region
+    last = max(name + "@~" for name in names)
+    loaded = store.load_snapshots(run_id, account, region, REPOSITORY_DETAIL_KINDS, (names[0], last))
+    # Failed listings of details (such as Inspector's) are named LISTING and belong to every chunk.
+    failed = store.load_snapshots(run_id, account, region, REPOSITORY_DETAIL_KINDS, (LISTING, LISTING))
+    return [s for s in loaded if s.name.partition("@")[0] in wanted] + failed
 
 
 def finding_records(registry: Registry) -> list[FindingRecord]:

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 CHECK_ID = re.compile(r"^(PERM|PTC|REPL|TMPL|SCAN|VULN|REPO|SIGN)-\d{2}$")
 
+# Repositories whose checks run together when a caller loads their details in chunks.
+REPOSITORY_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class Context:
@@ -187,21 +190,46 @@ class Engine:
             yield from self.registry_results(registry, context)
         yield from self.inventory_results(context)
 
-    def registry_results(self, registry: Registry, context: Context) -> Iterator[Result]:
+    def registry_results(
+        self,
+        registry: Registry,
+        context: Context,
+        *,
+        load: Callable[[list[str]], None] | None = None,
+        chunk_size: int = REPOSITORY_CHUNK,
+    ) -> Iterator[Result]:
         """Yield the results of every check that judges one registry at a time.
 
-        A caller may load a registry's repository snapshots just before this and drop
-        them after, because no later result reads them.
+        With ``load``, repository checks run on ``chunk_size`` repositories at a time,
+        and ``load`` is called with each chunk's names first: so a caller can hold the
+        details of one chunk of repositories at a time instead of the whole registry's.
+        Registry and item checks run first and never read repository details.
         """
-        for check in self._checks:
-            if check.scope is Scope.INVENTORY:
-                continue
-            if registry.unit_error is not None:
-                reason = f"registry could not be read: {registry.unit_error}"
+        checks = [c for c in self._checks if c.scope is not Scope.INVENTORY]
+        if registry.unit_error is not None:
+            reason = f"registry could not be read: {registry.unit_error}"
+            for check in checks:
                 yield self._result(check, registry_ref(registry), Verdict(Status.ERROR, reason))
-                continue
-            for resource, verdict in self._run_in_registry(check, registry, context):
-                yield self._result(check, resource, verdict)
+            return
+        per_repository = [c for c in checks if c.scope is Scope.REPOSITORY]
+        for check in checks:
+            if check.scope is not Scope.REPOSITORY:
+                for resource, verdict in self._run_in_registry(check, registry, context):
+                    yield self._result(check, resource, verdict)
+        repositories = registry.repositories()
+        if load is None or registry.listing_error(Kind.REPOSITORY) is not None or not repositories:
+            for check in per_repository:
+                for resource, verdict in self._each_repository(check, registry, context):
+                    yield self._result(check, resource, verdict)
+            return
+        for start in range(0, len(repositories), chunk_size):
+            chunk = repositories[start : start + chunk_size]
+            load([r.name for r in chunk])
+            for check in per_repository:
+                for repository in chunk:
+                    ref = repository_ref(registry, repository.name)
+                    verdict = _judge(lambda r=repository, c=check: c.function(r, context), check, ref)  # type: ignore[misc]
+                    yield self._result(check, ref, verdict)
 
     def inventory_results(self, context: Context) -> Iterator[Result]:
         """Yield the results of the checks that read several registries at once."""

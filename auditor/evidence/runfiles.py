@@ -22,7 +22,7 @@ from auditor.store.models import CallLogRow, PayloadRow, SnapshotRow
 RUN_MANIFEST_FORMAT = "ecr-auditor-run-manifest/1"
 
 # Rows read from the store at a time while a file is streamed.
-_BATCH = 1000
+_BATCH = 500
 
 
 def sha256_hex(data: bytes) -> str:

@@ -334,7 +334,9 @@ def build_report_model(
         seal=read_seal(store, run_id),
         waivers=store.load_waiver_reviews(run_id),
         unfinished_schedule_times=store.unfinished_schedule_times(run_id),
-        vulnerabilities=build_vulnerability_report(store, run, breaches, _trend_runs(store, run, options.trend_runs)),
+        vulnerabilities=build_vulnerability_report(
+            store, run, breaches, _trend_runs(store, run, options.trend_runs), limit=budget
+        ),
         store=store,
     )
 

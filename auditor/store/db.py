@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import socket
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ _CHUNK = 500
 # Rows per INSERT batch. A 10,000-repository run stores about 170,000 results, whose
 # mappings and bound parameters would otherwise all sit in memory at once.
 _INSERT_BATCH = 2000
+# Rows read at a time where a whole run's rows are streamed, such as while sealing.
+_READ_BATCH = 500
 
 # The seal columns that migration 0003 added to ``runs``, read when a run is pruned.
 _RUN_SEALS = Table(
@@ -212,6 +215,26 @@ def result_from_row(row: ResultRow, *, evidence: bool = True) -> Result:
         status=Status(row.status),
         reason=row.reason,
         evidence=json.loads(row.evidence) if evidence else {},
+    )
+
+
+def _finding_record(row: FindingRow) -> FindingRecord:
+    return FindingRecord(
+        account=row.account,
+        region=row.region,
+        repository=row.repository,
+        image_digest=row.image_digest,
+        finding_id=row.finding_id,
+        severity=row.severity,
+        status=row.status,
+        package_name=row.package_name,
+        package_version=row.package_version,
+        fixed_in=row.fixed_in,
+        fix_available=row.fix_available,
+        exploit_available=row.exploit_available,
+        first_observed_at=_aware(row.first_observed_at),
+        source=row.source,
+        first_seen_at=_aware(row.first_seen_at),
     )
 
 
@@ -559,18 +582,35 @@ class Store:
             )
             return {(account, region): int(n) for account, region, n in rows}
 
-    def load_snapshots(self, run_id: int, account: str, region: str, kinds: Iterable[Kind]) -> list[Snapshot]:
-        """Load the snapshots of one registry of a run, of the given kinds."""
+    def load_snapshots(
+        self,
+        run_id: int,
+        account: str,
+        region: str,
+        kinds: Iterable[Kind],
+        names: tuple[str, str] | None = None,
+    ) -> list[Snapshot]:
+        """Load the snapshots of one registry of a run, of the given kinds.
+
+        ``names`` limits them to a range of names, first and last included, compared
+        byte by byte on both databases.
+        """
+        wanted = (
+            (SnapshotRow.run_id == run_id)
+            & (SnapshotRow.account == account)
+            & (SnapshotRow.region == region)
+            & SnapshotRow.kind.in_([k.value for k in kinds])
+        )
+        if names is not None:
+            # PostgreSQL compares text by the database's locale unless told otherwise;
+            # SQLite compares bytes already.
+            column = SnapshotRow.name if self.engine.dialect.name == "sqlite" else SnapshotRow.name.collate("C")
+            wanted = wanted & (column >= names[0]) & (column <= names[1])
         with self.session() as session:
             rows = session.execute(
                 select(SnapshotRow, PayloadRow.body)
                 .outerjoin(PayloadRow, SnapshotRow.payload_sha256 == PayloadRow.sha256)
-                .where(
-                    SnapshotRow.run_id == run_id,
-                    SnapshotRow.account == account,
-                    SnapshotRow.region == region,
-                    SnapshotRow.kind.in_([k.value for k in kinds]),
-                )
+                .where(wanted)
                 .order_by(SnapshotRow.id)
                 .execution_options(yield_per=_INSERT_BATCH)
             )
@@ -621,7 +661,7 @@ class Store:
                 select(ResultRow)
                 .where(ResultRow.run_id == run_id)
                 .order_by(ResultRow.id)
-                .execution_options(yield_per=_INSERT_BATCH)
+                .execution_options(yield_per=_READ_BATCH)
             )
             for row in rows:
                 yield result_from_row(row)
@@ -686,26 +726,78 @@ class Store:
     def load_findings(self, run_id: int) -> list[FindingRecord]:
         with self.session() as session:
             rows = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id).order_by(FindingRow.id))
-            return [
-                FindingRecord(
-                    account=r.account,
-                    region=r.region,
-                    repository=r.repository,
-                    image_digest=r.image_digest,
-                    finding_id=r.finding_id,
-                    severity=r.severity,
-                    status=r.status,
-                    package_name=r.package_name,
-                    package_version=r.package_version,
-                    fixed_in=r.fixed_in,
-                    fix_available=r.fix_available,
-                    exploit_available=r.exploit_available,
-                    first_observed_at=_aware(r.first_observed_at),
-                    source=r.source,
-                    first_seen_at=_aware(r.first_seen_at),
+            return [_finding_record(r) for r in rows]
+
+    def _first_open_findings(self, run_id: int) -> Any:
+        """The id of the first stored row of each open finding of a repository: a finding
+        counts once per repository, whatever the number of its images carrying it."""
+        return (
+            select(func.min(FindingRow.id).label("id"))
+            .where(FindingRow.run_id == run_id, FindingRow.status == "ACTIVE")
+            .group_by(
+                FindingRow.account,
+                FindingRow.region,
+                FindingRow.repository,
+                FindingRow.finding_id,
+                FindingRow.package_name,
+            )
+            .subquery()
+        )
+
+    def open_finding_counts(
+        self, run_id: int, *, by_repository: bool = False
+    ) -> dict[tuple[str, str, str], dict[str, int]]:
+        """Count a run's open findings per severity, each once per repository: per
+        (account, region, repository), or all together under ("", "", "")."""
+        first = self._first_open_findings(run_id)
+        columns = [FindingRow.account, FindingRow.region, FindingRow.repository] if by_repository else []
+        query = (
+            select(*columns, FindingRow.severity, func.count())
+            .join(first, FindingRow.id == first.c.id)
+            .group_by(*columns, FindingRow.severity)
+        )
+        found: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+        with self.session() as session:
+            for row in session.execute(query):
+                key = (row[0], row[1], row[2]) if by_repository else ("", "", "")
+                found[key][row[-2]] = int(row[-1])
+        return found
+
+    def open_findings_of(
+        self, run_id: int, repositories: Sequence[tuple[str, str, str]], severities: Sequence[str]
+    ) -> dict[tuple[str, str, str], list[FindingRecord]]:
+        """Load the open findings of these repositories, each once per repository, of the given severities."""
+        wanted = set(repositories)
+        found: dict[tuple[str, str, str], list[FindingRecord]] = defaultdict(list)
+        names = sorted({name for _, _, name in wanted})
+        first = self._first_open_findings(run_id)
+        with self.session() as session:
+            for start in range(0, len(names), _CHUNK):
+                rows = session.scalars(
+                    select(FindingRow)
+                    .join(first, FindingRow.id == first.c.id)
+                    .where(
+                        FindingRow.repository.in_(names[start : start + _CHUNK]),
+                        FindingRow.severity.in_(severities),
+                    )
+                    .order_by(FindingRow.id)
                 )
-                for r in rows
-            ]
+                for row in rows:
+                    key = (row.account, row.region, row.repository)
+                    if key in wanted:
+                        found[key].append(_finding_record(row))
+        return found
+
+    def images_with_findings(self, run_id: int) -> int:
+        """Count the images that have at least one finding stored for this run."""
+        images = (
+            select(FindingRow.account, FindingRow.region, FindingRow.repository, FindingRow.image_digest)
+            .where(FindingRow.run_id == run_id)
+            .distinct()
+            .subquery()
+        )
+        with self.session() as session:
+            return int(session.scalar(select(func.count()).select_from(images)) or 0)
 
     def payload_stats(self) -> tuple[int, int]:
         """Return the number of stored payloads and their total size in bytes."""
