@@ -160,8 +160,8 @@ def _collect_and_evaluate(
         store.save_errors(run_id, plan.warnings)
 
     # Repository details leave the collecting threads through this queue and are stored
-    # by this thread, the only one that writes: so no unit holds its thousands of
-    # details until it ends, and each registry's are read back when it is evaluated.
+    # by this thread, the only one that writes. So no unit keeps thousands of details
+    # until it ends, and each registry's are read back when it is evaluated.
     details: queue.SimpleQueue[list[Snapshot]] = queue.SimpleQueue()
 
     def store_details() -> None:
@@ -214,8 +214,8 @@ def _collect_and_evaluate(
             registry.drop(REPOSITORY_DETAIL_KINDS)
         yield from engine.inventory_results(context)
 
-    # Results go to the store as the engine yields them, and each registry's repository
-    # details are in memory only while it is evaluated: a large run never holds them all.
+    # Results go to the store as the engine yields them, and repository details are in
+    # memory one chunk at a time while their registry is evaluated.
     store.save_results(run_id, (tally.add(waivers.apply(r)) for r in evaluate()))
     store.save_waiver_reviews(run_id, waivers.reviews())
     store.save_findings(run_id, findings, started_at)
@@ -239,7 +239,7 @@ def load_details(store: Store, run_id: int, registry: Registry, names: list[str]
     """Load the repository details of these repositories, whose names are consecutive in sorted order.
 
     Details are named after their repository, or "repository@digest" for images, so one
-    range of names holds them all. It ends at the largest "name@~" of the chunk, because
+    range of names contains them all. It ends at the largest "name@~" of the chunk, because
     "~" sorts after every character of a digest, and "app@..." can sort after "app-2"
     when both are in the chunk. Names in the range of other repositories are dropped.
     """

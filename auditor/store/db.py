@@ -602,8 +602,8 @@ class Store:
             & SnapshotRow.kind.in_([k.value for k in kinds])
         )
         if names is not None:
-            # PostgreSQL compares text by the database's locale unless told otherwise;
-            # SQLite compares bytes already.
+            # PostgreSQL compares text by the database's locale unless a collation is
+            # given, and SQLite compares bytes already.
             column = SnapshotRow.name if self.engine.dialect.name == "sqlite" else SnapshotRow.name.collate("C")
             wanted = wanted & (column >= names[0]) & (column <= names[1])
         with self.session() as session:
@@ -729,8 +729,8 @@ class Store:
             return [_finding_record(r) for r in rows]
 
     def _first_open_findings(self, run_id: int) -> Any:
-        """The id of the first stored row of each open finding of a repository: a finding
-        counts once per repository, whatever the number of its images carrying it."""
+        """Select the id of the first stored row of each open finding of a repository, so a
+        finding counts once per repository, whatever the number of its images carrying it."""
         return (
             select(func.min(FindingRow.id).label("id"))
             .where(FindingRow.run_id == run_id, FindingRow.status == "ACTIVE")

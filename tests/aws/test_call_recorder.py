@@ -1,4 +1,4 @@
-"""The call recorder keeps a record of calls that fail before AWS answers them."""
+"""The call recorder records calls that fail before AWS sends a response."""
 
 import boto3
 import pytest

@@ -50,4 +50,4 @@ def test_chunks_give_same_results():
     assert loads == [NAMES[0:3], NAMES[3:6], NAMES[6:7]]
     assert sorted(map(_key, found)) == expected
     assert any(r.check_id == "REPO-02" for r in found)
-    assert Kind.LIFECYCLE_POLICY in details and details[Kind.LIFECYCLE_POLICY]
+    assert details[Kind.LIFECYCLE_POLICY]
