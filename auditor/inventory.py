@@ -206,8 +206,8 @@ class _ParsedPayloads:
     """The parsed payloads of the most recently read packed snapshots.
 
     Checks read a repository's snapshots several times in a row and registry-wide
-    snapshots once per repository; keeping the last few hundred parsed avoids most
-    repeated parsing while the memory stays bounded. Collectors read payloads from
+    snapshots once per repository. Keeping the last few parsed avoids most repeated
+    parsing, and the memory stays bounded. Collectors read payloads from
     several threads, hence the lock.
     """
 
@@ -217,7 +217,7 @@ class _ParsedPayloads:
         self._lock = threading.Lock()
 
     def get(self, snapshot: Snapshot) -> Any:
-        # Keyed by id(): the entry holds the snapshot itself, so the id cannot be reused
+        # Keyed by id(): the entry keeps a reference to the snapshot itself, so the id cannot be reused
         # by another object while the entry exists.
         key = id(snapshot)
         with self._lock:

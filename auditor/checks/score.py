@@ -63,7 +63,7 @@ class Tally:
         return sum(n for (s, _), n in self._counts.items() if s is status)
 
     def failures_at_or_above(self, threshold: Severity) -> int:
-        """The number of FAIL results at or above the threshold; WAIVED never counts."""
+        """Count the FAIL results at or above the threshold. WAIVED results never count."""
         return sum(
             n for (s, severity), n in self._counts.items() if s is Status.FAIL and severity.rank >= threshold.rank
         )

@@ -167,7 +167,7 @@ class WaiverApplier:
         return replace(result, status=Status.WAIVED, evidence=evidence)
 
     def reviews(self) -> list[WaiverReview]:
-        """Each waiver's review with the counts of the results applied so far."""
+        """Return each waiver's review with the counts of the results applied so far."""
         return [
             replace(
                 review,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.checks.model import Result, Severity, Status
-from auditor.report.drift import DriftReport, detect_drift, load_settings
+from auditor.report.drift import DriftReport, drift_between_runs
 from auditor.store.db import RunInfo, Store
 
 
@@ -79,5 +79,5 @@ def compare_runs(store: Store, before_id: int, after_id: int) -> RunComparison:
         before=store.run(before_id),
         after=store.run(after_id),
         results=compare_results(store.load_results(before_id), store.load_results(after_id)),
-        settings=detect_drift(load_settings(store, before_id), load_settings(store, after_id), before_id),
+        settings=drift_between_runs(store, before_id, after_id),
     )

@@ -66,7 +66,7 @@ def framework_matrices(results: Iterable[Result], checks: CheckRegistry) -> list
 
 
 def framework_matrices_from(by_check: Mapping[str, Tally], checks: CheckRegistry) -> list[FrameworkMatrix]:
-    """The matrices from each check's counts of results by status and severity."""
+    """Build the matrices from each check's counts of results by status and severity."""
     matrices = []
     for framework in Framework:
         controls: dict[str, list[MappedCheck]] = {}

@@ -25,7 +25,7 @@ from auditor.inventory import (
     Snapshot,
 )
 from auditor.report.charts import trend_svg
-from auditor.report.drift import DriftReport, drift_between_runs
+from auditor.report.drift import REGISTRY_SETTING_KINDS, DriftReport, drift_between_runs
 from auditor.report.frameworks import FrameworkMatrix, framework_matrices_from
 from auditor.report.history import Comparison, TrendPoint, compare, trend
 from auditor.report.results import RunResults
@@ -37,17 +37,6 @@ LIMITATION = (
     "service control policies, resource control policies and identity policies are not seen."
 )
 
-
-# The settings the report's inventory section shows, all of them registry-wide.
-REGISTRY_KINDS = (
-    Kind.REGISTRY_POLICY,
-    Kind.ACCOUNT_SETTING,
-    Kind.REPLICATION_CONFIGURATION,
-    Kind.REGISTRY_SCANNING_CONFIGURATION,
-    Kind.SIGNING_CONFIGURATION,
-    Kind.PULL_THROUGH_CACHE_RULE,
-    Kind.CREATION_TEMPLATE,
-)
 
 # How many accounts and regions the executive summary names as the worst.
 WORST_UNITS = 5
@@ -291,7 +280,7 @@ def build_report_model(
     current = RunResults(store, run_id)
     # Registry-wide settings only: repositories are counted, and drift reads both runs'
     # settings one registry at a time.
-    inventory = store.load_inventory(run_id, REGISTRY_KINDS, listings=(Kind.REPOSITORY,))
+    inventory = store.load_inventory(run_id, REGISTRY_SETTING_KINDS, listings=(Kind.REPOSITORY,))
     repositories = store.count_items(run_id, Kind.REPOSITORY)
     scope = store.load_scope(run_id)
     counts = store.load_call_counts(run_id)
@@ -389,8 +378,8 @@ def _estate(inventory: Inventory, repositories: dict[tuple[str, str], int]) -> E
 
 
 def _areas(current: RunResults, checks: CheckRegistry, budget: int) -> list[AreaSection]:
-    """One section per area. Each section reads at most ``budget`` failing and erroring
-    rows, most severe check first, the way its report lists them; the rest are counted."""
+    """Build one section per area. Each reads at most ``budget`` failing and erroring
+    rows, most severe check first, as its report lists them, and counts the rest."""
     sections = []
     for area in Area:
         in_area = [check for check in checks if check.meta.area is area]
@@ -422,7 +411,7 @@ def _areas(current: RunResults, checks: CheckRegistry, budget: int) -> list[Area
 
 
 def _first(current: RunResults, check_id: str, status: Status, counts: dict[Status, int], limit: int) -> list[Result]:
-    """The first ``limit`` results of one check in one status, without querying when it has none."""
+    """Read the first ``limit`` results of one check in one status, without a query when it has none."""
     if not counts[status]:
         return []
     return current.rows(check_id=check_id, statuses=(status,), limit=limit)

@@ -134,10 +134,11 @@ def test_packed_snapshot_reads_as_collected():
     payload = {"repositoryName": "app", "imageDetails": [{"imageDigest": "sha256:" + "a" * 64, "imageTags": ["v1"]}]}
     packed = Snapshot.packed(ACCOUNT, REGION, Kind.IMAGES, "app", canonical_json(payload))
     plain = Snapshot(ACCOUNT, REGION, Kind.IMAGES, "app", SnapshotState.PRESENT, payload)
-    assert packed.payload == payload and packed.value() == payload
+    assert packed.payload == payload
+    assert packed.value() == payload
     assert packed == plain
     assert packed.body == plain.body == canonical_json(payload)
-    # Only the most recently read payloads stay parsed: reading many never holds them all.
+    # Only the most recently read payloads stay parsed: reading many never keeps them all.
     many = [Snapshot.packed(ACCOUNT, REGION, Kind.IMAGES, f"r{i}", canonical_json({"n": i})) for i in range(2000)]
     assert [s.payload["n"] for s in many] == list(range(2000))
     assert len(_PARSED._entries) <= 64

@@ -21,12 +21,12 @@ __all__ = [
     "NotCompared",
     "detect_drift",
     "drift_between_runs",
-    "load_settings",
 ]
 
 # The kinds that drift compares; images, scan findings and signing status are results
 # of pushes and scans, not settings.
-SETTING_KINDS = (
+# The registry-wide ones are also what a report's inventory section shows.
+REGISTRY_SETTING_KINDS = (
     Kind.REGISTRY_POLICY,
     Kind.ACCOUNT_SETTING,
     Kind.REPLICATION_CONFIGURATION,
@@ -34,10 +34,8 @@ SETTING_KINDS = (
     Kind.SIGNING_CONFIGURATION,
     Kind.PULL_THROUGH_CACHE_RULE,
     Kind.CREATION_TEMPLATE,
-    Kind.REPOSITORY,
-    Kind.REPOSITORY_POLICY,
-    Kind.REPOSITORY_TAGS,
 )
+SETTING_KINDS = (*REGISTRY_SETTING_KINDS, Kind.REPOSITORY, Kind.REPOSITORY_POLICY, Kind.REPOSITORY_TAGS)
 
 
 def detect_drift(
@@ -81,11 +79,6 @@ def detect_drift(
 
 def _audited(registry: Registry) -> bool:
     return registry.scope.status is ScopeStatus.AUDITED
-
-
-def load_settings(store: Store, run_id: int) -> Inventory:
-    """Load only the setting snapshots of a run: far less than its whole inventory."""
-    return store.load_inventory(run_id, SETTING_KINDS)
 
 
 def drift_between_runs(store: Store, previous_run_id: int, run_id: int) -> DriftReport:
