@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import time
@@ -92,6 +93,23 @@ def run_audit(
     render: Callable[[Store, int, Path], Path] | None = None,
 ) -> RunOutcome:
     """Audit every configured account and region and store one complete run."""
+    outcome = _audit(config, store, session, on_unit, on_plan)
+    if render is not None and report_dir is not None:
+        # The audit's clients and collected settings are unreachable by now, but some sit in
+        # reference cycles (about 40,000 objects at 1,000 repositories). Collecting them first
+        # lets the report reuse their memory.
+        gc.collect()
+        outcome = replace(outcome, report_path=render(store, outcome.run_id, report_dir))
+    return outcome
+
+
+def _audit(
+    config: LoadedConfig,
+    store: Store,
+    session: boto3.Session | None,
+    on_unit: Callable[[UnitResult], None] | None,
+    on_plan: Callable[[int], None] | None,
+) -> RunOutcome:
     settings = config.settings
     recorder = CallRecorder()
     factory = SessionFactory(
@@ -132,10 +150,7 @@ def run_audit(
             raise
     finally:
         lock.release()
-    report_path = None
-    if render is not None and report_dir is not None:
-        report_path = render(store, run_id, report_dir)
-    return replace(outcome, report_path=report_path)
+    return outcome
 
 
 def _collect_and_evaluate(

@@ -115,7 +115,7 @@ class CheckMeta:
     references: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRef:
     """A resource named as ``account/region/kind/name``; names alone repeat across registries."""
 
@@ -159,7 +159,7 @@ def result_id(check_id: str, resource: ResourceRef | str) -> str:
     return digest[:20]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     check_id: str
     area: Area

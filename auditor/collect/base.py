@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,7 +119,11 @@ class UnitCollector:
             self.sink(batch)
 
     def present(self, kind: Kind, name: str, payload: Any) -> Snapshot:
-        return self.add(Snapshot.packed(self.account, self.region, kind, name, canonical_json(payload)))
+        return self.present_body(kind, name, canonical_json(payload))
+
+    def present_body(self, kind: Kind, name: str, body: str) -> Snapshot:
+        """Record a present snapshot from its payload's canonical JSON."""
+        return self.add(Snapshot.packed(self.account, self.region, kind, name, body))
 
     def failure(
         self, kind: Kind, name: str, operation: str, exc: ClientError | BotoCoreError
@@ -171,6 +175,20 @@ class UnitCollector:
         self.failure(kind, LISTING, operation, exc)
 
 
+def pages(call: Callable[..., Mapping[str, Any]], **params: Any) -> Iterator[Mapping[str, Any]]:
+    """Yield each page of a ``nextToken`` API, from the first to the last.
+
+    Raises the client's exceptions.
+    """
+    token: str | None = None
+    while True:
+        page = call(**params, **({"nextToken": token} if token else {}))
+        yield page
+        token = page.get("nextToken")
+        if not token:
+            return
+
+
 def all_pages(
     call: Callable[..., Mapping[str, Any]], list_keys: tuple[str, ...], **params: Any
 ) -> dict[str, Any]:
@@ -179,17 +197,12 @@ def all_pages(
     Non-list fields come from the first page. Raises the client's exceptions.
     """
     merged: dict[str, Any] = {}
-    token: str | None = None
-    while True:
-        page = call(**params, **({"nextToken": token} if token else {}))
+    for page in pages(call, **params):
         for key, value in page.items():
             if key in list_keys:
                 merged.setdefault(key, []).extend(value)
             elif key not in merged:
                 merged[key] = value
-        token = page.get("nextToken")
-        if not token:
-            break
     for key in list_keys:
         merged.setdefault(key, [])
     return merged

@@ -290,7 +290,6 @@ def build_report_model(
     points = trend(store, run, options.trend_runs)
     budget = options.row_budget
     areas = _areas(current, checks, budget)
-    breaches = current.rows(check_id="VULN-02", statuses=(Status.FAIL, Status.WAIVED), limit=budget, evidence=True)
 
     return ReportModel(
         run=run,
@@ -324,7 +323,11 @@ def build_report_model(
         waivers=store.load_waiver_reviews(run_id),
         unfinished_schedule_times=store.unfinished_schedule_times(run_id),
         vulnerabilities=build_vulnerability_report(
-            store, run, breaches, _trend_runs(store, run, options.trend_runs), limit=budget
+            store,
+            run,
+            current.stream(check_id="VULN-02", statuses=(Status.FAIL, Status.WAIVED)),
+            _trend_runs(store, run, options.trend_runs),
+            limit=budget,
         ),
         store=store,
     )

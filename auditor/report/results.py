@@ -10,7 +10,7 @@ every result separately.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, func, select
@@ -34,6 +34,8 @@ _STATUS_ORDER = case(
     else_=4,
 )
 _RESOURCE_ORDER = (ResultRow.account, ResultRow.region, ResultRow.resource_name, ResultRow.id)
+# Rows read at a time where results are streamed rather than listed.
+_STREAM_BATCH = 500
 
 
 class RunResults:
@@ -136,6 +138,23 @@ class RunResults:
         else:
             query = query.order_by(*_RESOURCE_ORDER)
         return self._read(query, limit, evidence)
+
+    def stream(self, *, check_id: str, statuses: Iterable[Status]) -> Iterator[Result]:
+        """Yield every result of one check in these statuses, with its evidence, in resource
+        order, reading a batch of rows at a time."""
+        query = (
+            select(ResultRow)
+            .where(
+                ResultRow.run_id == self.run_id,
+                ResultRow.check_id == check_id,
+                ResultRow.status.in_([s.value for s in statuses]),
+            )
+            .order_by(*_RESOURCE_ORDER)
+            .execution_options(yield_per=_STREAM_BATCH)
+        )
+        with self.store.session() as session:
+            for row in session.scalars(query):
+                yield result_from_row(row)
 
     def _read(self, query: Select[Any], limit: int | None, evidence: bool) -> list[Result]:
         if limit is not None:

@@ -3,7 +3,8 @@ SLA breaches with their age, and open findings per severity across runs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class VulnerabilityReport:
     images: int = 0
     # Repositories with open critical or high findings; ``repositories`` lists the first.
     repository_count: int = 0
+    # SLA breaches in all; ``breaches`` lists the oldest.
+    breach_count: int = 0
 
     @property
     def empty(self) -> bool:
@@ -48,7 +51,7 @@ class VulnerabilityReport:
 def build_vulnerability_report(
     store: Store,
     run: RunInfo,
-    results: Sequence[Result],
+    results: Iterable[Result],
     history: Sequence[RunInfo],
     limit: int | None = None,
 ) -> VulnerabilityReport:
@@ -82,21 +85,47 @@ def build_vulnerability_report(
                 findings=shown[:LISTED_PER_REPOSITORY],
             )
         )
-    breaches = []
-    for result in results:
-        if result.check_id != "VULN-02" or result.status not in (Status.FAIL, Status.WAIVED):
-            continue
-        for breach in result.evidence.get("breaches", []):
-            breaches.append({**breach, "resource": str(result.resource), "status": result.status.value})
-    breaches.sort(key=lambda b: (-int(b.get("ageDays", 0)), str(b.get("id"))))
+    breaches, breach_count = _oldest_breaches(results, limit)
     trend = [
         SeverityPoint(info.id, f"run {info.id}", _shown(store.open_finding_counts(info.id)[("", "", "")]))
         for info in history
         if info.id <= run.id
     ]
     return VulnerabilityReport(
-        repositories, breaches, trend, store.images_with_findings(run.id), repository_count=len(ranked)
+        repositories,
+        breaches,
+        trend,
+        store.images_with_findings(run.id),
+        repository_count=len(ranked),
+        breach_count=breach_count,
     )
+
+
+def _oldest_breaches(results: Iterable[Result], limit: int | None) -> tuple[list[dict[str, Any]], int]:
+    """Return the first ``limit`` SLA breaches, oldest first, and how many there are in all.
+
+    ``results`` may be a stream of every VULN-02 result of a large run: only the breaches
+    kept so far are held, not the results.
+    """
+    count = 0
+
+    def flattened() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for result in results:
+            if result.check_id != "VULN-02" or result.status not in (Status.FAIL, Status.WAIVED):
+                continue
+            for breach in result.evidence.get("breaches", []):
+                count += 1
+                yield {**breach, "resource": str(result.resource), "status": result.status.value}
+
+    def oldest_first(breach: dict[str, Any]) -> tuple[int, str]:
+        return -int(breach.get("ageDays", 0)), str(breach.get("id"))
+
+    if limit is None:
+        return sorted(flattened(), key=oldest_first), count
+    # nsmallest keeps ``limit`` items at a time and orders ties as a stable sort would.
+    oldest = heapq.nsmallest(limit, flattened(), key=oldest_first)
+    return oldest, count
 
 
 def _shown(counts: dict[str, int]) -> dict[str, int]:

@@ -9,10 +9,10 @@ import pytest
 from auditor.aws.permissions import READ_ONLY_OPERATIONS
 from auditor.aws.session import CallRecorder, SessionFactory
 from auditor.aws.targets import Target
-from auditor.collect.base import CollectOptions
+from auditor.collect.base import CollectOptions, normalise
 from auditor.collect.estate import collect_unit
 from auditor.emulator import ImageRecord, ScanRecord
-from auditor.inventory import Inventory, Kind, SnapshotState
+from auditor.inventory import Inventory, Kind, SnapshotState, canonical_json
 
 MOTO_ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -233,14 +233,20 @@ def test_pull_through_cache_validated_only_when_asked(emulator):
     assert validations[0].payload["isValid"] is False
 
 
-def test_inspector_asked_once_for_the_images_it_reports_in_use(emulator):
-    from auditor.emulator.findings import LIBWEBP_OVERFLOW, AffectedPackage
+def enhanced_registry(emulator):
+    """Switch the registry to enhanced scanning and return a seeder and the ECR client."""
     from auditor.emulator.seed import EstateSeeder
 
-    seeder = EstateSeeder(emulator)
     ecr = boto3.client("ecr", region_name=REGION)
     ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[
         {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}])
+    return EstateSeeder(emulator), ecr
+
+
+def test_inspector_asked_once_for_the_images_it_reports_in_use(emulator):
+    from auditor.emulator.findings import LIBWEBP_OVERFLOW, AffectedPackage
+
+    seeder, ecr = enhanced_registry(emulator)
     now = datetime.now(UTC)
     for i in range(12):
         ecr.create_repository(repositoryName=f"svc-{i:02d}")
@@ -276,6 +282,35 @@ def test_inspector_asked_once_for_the_images_it_reports_in_use(emulator):
     assert not registry.get(Kind.IMAGE_SCAN_FINDINGS, f"svc-06@{digest(206)}").present
     # Images Inspector does not report in use fall back to ECR's relay of its findings.
     assert not registry.get(Kind.INSPECTOR_FINDINGS, f"svc-04@{digest(104)}").present
+
+
+def test_inspector_findings_over_several_pages(emulator):
+    from auditor.emulator.findings import LIBWEBP_OVERFLOW, AffectedPackage
+
+    seeder, ecr = enhanced_registry(emulator)
+    now = datetime.now(UTC)
+    seeder.enable_inspector(MOTO_ACCOUNT, REGION)
+    for i in range(3):
+        ecr.create_repository(repositoryName=f"svc-{i}")
+        emulator.state.add_image(MOTO_ACCOUNT, REGION, f"svc-{i}", ImageRecord(digest(300 + i), now, 10, OCI, ["v1"]))
+        packages = [AffectedPackage(LIBWEBP_OVERFLOW, f"lib-{n:02d}", "1.0", "1.1") for n in range(50)]
+        seeder.add_inspector_findings(MOTO_ACCOUNT, REGION, f"svc-{i}", digest(300 + i), packages,
+                                      last_in_use_at=now - timedelta(days=1))
+    unit, registry, recorder = collect()
+    assert unit.errors == []
+    assert recorder.counts[("inspector2", "ListFindings")] == 2  # 150 findings, 100 a page
+    # Each image's payload is the canonical JSON of its findings in ARN order, as one list of them read at once.
+    inspector = boto3.client("inspector2", region_name=REGION)
+    listed = [f for page in inspector.get_paginator("list_findings").paginate() for f in page["findings"]]
+    for i in range(3):
+        image_hash = digest(300 + i)
+        expected = sorted(
+            (f for f in listed if f["resources"][0]["details"]["awsEcrContainerImage"]["imageHash"] == image_hash),
+            key=lambda f: f["findingArn"],
+        )
+        snapshot = registry.get(Kind.INSPECTOR_FINDINGS, f"svc-{i}@{image_hash}")
+        assert len(expected) == 50
+        assert snapshot.body == canonical_json(normalise({"findings": expected}))
 
 
 def test_tags_read_for_the_whole_region_at_once(emulator):
