@@ -34,8 +34,6 @@ _STATUS_ORDER = case(
     else_=4,
 )
 _RESOURCE_ORDER = (ResultRow.account, ResultRow.region, ResultRow.resource_name, ResultRow.id)
-# Rows read at a time where results are streamed rather than listed.
-_STREAM_BATCH = 500
 
 
 class RunResults:
@@ -150,11 +148,8 @@ class RunResults:
                 ResultRow.status.in_([s.value for s in statuses]),
             )
             .order_by(*_RESOURCE_ORDER)
-            .execution_options(yield_per=_STREAM_BATCH)
         )
-        with self.store.session() as session:
-            for row in session.scalars(query):
-                yield result_from_row(row)
+        return self.store.iter_selected_results(query)
 
     def _read(self, query: Select[Any], limit: int | None, evidence: bool) -> list[Result]:
         if limit is not None:

@@ -40,7 +40,7 @@ class VulnerabilityReport:
     images: int = 0
     # Repositories with open critical or high findings; ``repositories`` lists the first.
     repository_count: int = 0
-    # SLA breaches in all; ``breaches`` lists the oldest.
+    # Number of SLA breaches in all, of which ``breaches`` lists the oldest.
     breach_count: int = 0
 
     @property

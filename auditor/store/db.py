@@ -21,6 +21,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     create_engine,
@@ -656,14 +657,12 @@ class Store:
 
     def iter_results(self, run_id: int) -> Iterator[Result]:
         """Yield a run's results in the order they were stored, reading them in batches."""
+        return self.iter_selected_results(select(ResultRow).where(ResultRow.run_id == run_id).order_by(ResultRow.id))
+
+    def iter_selected_results(self, query: Select[Any]) -> Iterator[Result]:
+        """Yield the results that a query of result rows selects, reading them in batches."""
         with self.session() as session:
-            rows = session.scalars(
-                select(ResultRow)
-                .where(ResultRow.run_id == run_id)
-                .order_by(ResultRow.id)
-                .execution_options(yield_per=_READ_BATCH)
-            )
-            for row in rows:
+            for row in session.scalars(query.execution_options(yield_per=_READ_BATCH)):
                 yield result_from_row(row)
 
     def load_errors(self, run_id: int) -> list[CollectionError]:
